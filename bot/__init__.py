@@ -1,0 +1,1 @@
+"""The accord-bot runtime: command line, chat adapters, subscriptions and scheduling."""

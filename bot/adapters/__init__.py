@@ -1,0 +1,1 @@
+"""One module per platform: each turns platform events into Commands and Replies back."""

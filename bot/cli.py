@@ -1,0 +1,199 @@
+"""The `accord-bot` command line: brief, store check/import, export, run.
+
+Only the engine is imported on the `brief` path; chat libraries load inside the
+commands that need them, so a one-off briefing starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from bot.environment import EngineEnv
+from briefings.clock import InputError, parse_day
+
+FORMATS = ("text", "json", "slack", "discord")
+KINDS = ("status", "countdown", "timeline", "event", "digest")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on standard error, then a non-zero exit."""
+    click.echo(f"accord-bot: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _optional_day(value: str | None) -> Any:
+    return parse_day(value) if value else None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="accord-bot")
+def main() -> None:
+    """accord-bot: sourced briefings on a peace agreement, in Discord, Slack or a terminal.
+
+    \b
+    Examples:
+      accord-bot brief status
+      accord-bot brief countdown --deadline drawdown-8600 --as-of 2020-03-05
+      accord-bot brief timeline --from 2020-03-01 --to 2020-03-31 --format json
+      accord-bot store check my-dossier.yaml
+      accord-bot run
+    """
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(KINDS, case_sensitive=False), metavar="KIND")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="Replay: brief as if today were this day (default: ACCORD_AS_OF or today).",
+)
+@click.option(
+    "--tz", metavar="Area/City", help="Time zone for 'today' (default: ACCORD_TZ or UTC)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for terminals, json, or the exact Slack/Discord payload.",
+)
+@click.option("--deadline", metavar="SLUG", help="countdown: just this deadline.")
+@click.option("--id", "event_id", metavar="EVENT", help="event: the event id.")
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="timeline: first day.")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="timeline: last day.")
+@click.option("--page", type=click.IntRange(min=1), default=1, help="timeline: page number.")
+def brief(
+    kind: str,
+    as_of: str | None,
+    tz: str | None,
+    fmt: str,
+    deadline: str | None,
+    event_id: str | None,
+    start: str | None,
+    end: str | None,
+    page: int,
+) -> None:
+    """Print once exactly what the bot would post for KIND.
+
+    KIND is one of status, countdown, timeline, event, digest.
+    """
+    from briefings.compose import Composer
+    from briefings.store import Store
+
+    try:
+        env = EngineEnv.read(as_of=as_of, tz=tz)
+        store = Store.open(env.db_path)
+        briefing = Composer(store).compose(
+            kind.lower(),
+            env.clock(),
+            deadline=deadline,
+            event_id=event_id,
+            start=_optional_day(start),
+            end=_optional_day(end),
+            page=page,
+        )
+    except InputError as err:
+        fail(str(err))
+    _print_briefing(briefing, fmt)
+
+
+def _print_briefing(briefing: Any, fmt: str) -> None:
+    if fmt == "json":
+        from briefings.render.json import render_json
+
+        click.echo(render_json(briefing))
+    elif fmt == "text":
+        from rich.console import Console
+
+        from briefings.render.text import render_rich
+
+        Console(soft_wrap=not sys.stdout.isatty(), highlight=False).print(render_rich(briefing))
+    else:
+        render = _platform_renderer(fmt)
+        click.echo(render(briefing))
+
+
+def _platform_renderer(fmt: str) -> Callable[[Any], str]:
+    """The JSON payload a platform adapter would send (imported only when asked)."""
+    import json
+
+    if fmt == "slack":
+        from bot.adapters.slack_blocks import message_payloads
+    else:
+        from bot.adapters.discord_embeds import message_payloads  # type: ignore[no-redef]
+
+    def render(briefing: Any) -> str:
+        payloads = message_payloads(briefing)
+        return json.dumps(
+            payloads[0] if len(payloads) == 1 else payloads, ensure_ascii=False, indent=2
+        )
+
+    return render
+
+
+@main.group()
+def store() -> None:
+    """Validate curated dossier files and load them into the store."""
+
+
+@store.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def store_check(files: tuple[Path, ...]) -> None:
+    """Validate FILES; list every problem as file, item and field."""
+    from briefings.curation import CurationError, load_dossiers
+
+    try:
+        dossiers = load_dossiers(files)
+    except CurationError as err:
+        _report_problems(err)
+    for dossier in dossiers:
+        click.echo(
+            f"ok: {dossier.info.slug}: {len(dossier.sources)} sources, "
+            f"{len(dossier.events)} events, {len(dossier.deadlines)} deadlines"
+        )
+
+
+def _report_problems(err: Any) -> NoReturn:
+    for problem in err.problems:
+        click.echo(str(problem), err=True)
+    count = len(err.problems)
+    fail(f"{count} problem{'s' if count != 1 else ''} found; nothing was changed", code=1)
+
+
+@store.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def store_import(files: tuple[Path, ...]) -> None:
+    """Validate FILES, then load them into the store in one transaction."""
+    from briefings.curation import CurationError, load_dossiers
+    from briefings.store import Store
+
+    try:
+        dossiers = load_dossiers(files)
+    except CurationError as err:
+        _report_problems(err)
+    try:
+        env = EngineEnv.read()
+    except InputError as err:
+        fail(str(err))
+    revision = Store.open(env.db_path).import_dossiers(dossiers)
+    slugs = ", ".join(d.info.slug for d in dossiers)
+    click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
+
+
+@main.command()
+def run() -> None:
+    """Start every adapter whose credentials are set; with none, the console."""
+    from bot.runtime import run_bot
+
+    try:
+        code = run_bot()
+    except InputError as err:
+        fail(str(err))
+    sys.exit(code)

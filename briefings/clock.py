@@ -1,0 +1,70 @@
+"""What "today" is: the system clock in a zone, or a replay day (ACCORD_AS_OF)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class InputError(ValueError):
+    """Bad input from a person: the message is written for them."""
+
+
+def parse_day(text: str) -> date:
+    """A YYYY-MM-DD day, or an InputError that says what would work.
+
+    >>> parse_day("2020-03-05")
+    datetime.date(2020, 3, 5)
+    """
+    value = text.strip()
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2020-03-05") from None
+
+
+def parse_zone(text: str) -> ZoneInfo:
+    """An IANA time zone, or an InputError.
+
+    >>> parse_zone("Asia/Kabul").key
+    'Asia/Kabul'
+    """
+    name = text.strip()
+    try:
+        if not name or name.startswith(("/", ".")) or ".." in name or "\x00" in name:
+            raise ValueError
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InputError(
+            f"{text!r} is not a time zone; use an IANA name such as Asia/Kabul, "
+            "America/New_York or UTC"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Today in a zone; in replay mode `as_of` is today whatever the real date.
+
+    >>> Clock(ZoneInfo("UTC"), as_of=date(2020, 3, 5)).today()
+    datetime.date(2020, 3, 5)
+    """
+
+    zone: ZoneInfo
+    as_of: date | None = None
+
+    @property
+    def replay(self) -> bool:
+        return self.as_of is not None
+
+    def now(self) -> datetime:
+        """The real instant, in this clock's zone (replay keeps the time of day real)."""
+        return datetime.now(UTC).astimezone(self.zone)
+
+    def today(self) -> date:
+        return self.as_of if self.as_of is not None else self.now().date()
+
+    def with_zone(self, zone: ZoneInfo) -> Clock:
+        return Clock(zone, self.as_of)

@@ -1,0 +1,330 @@
+"""Compose the briefings (status, countdown, timeline, event, digest) from the store.
+
+Each function reads the store as of the clock's day and returns a neutral Briefing.
+`Composer` caches them per (kind, arguments, day, zone, store revision), so a digest
+composed for one channel serves every channel that shares its day and zone.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+
+from briefings.clock import Clock, InputError
+from briefings.countdown import Countdown, count_down
+from briefings.document import (
+    Briefing,
+    CountdownView,
+    EventView,
+    OutcomeView,
+    Section,
+    SourceRef,
+)
+from briefings.model import Event, OutcomeUpdate, Source
+from briefings.store import Store
+
+KINDS = ("status", "countdown", "timeline", "event", "digest")
+LATEST_EVENTS = 5
+TIMELINE_PAGE = 25
+COMING_UP_DAYS = 30
+
+
+class _Reader:
+    """One as-of view of the store: the day, its visible sources, and view builders."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self.today = clock.today()
+        self._sources: dict[str, Source] | None = None
+
+    @property
+    def sources(self) -> dict[str, Source]:
+        if self._sources is None:
+            self._sources = self.store.sources(self.today)
+        return self._sources
+
+    def refs(self, ids: Iterable[str]) -> tuple[SourceRef, ...]:
+        found = (self.sources.get(i) for i in ids)
+        return tuple(SourceRef(s.id, s.title, s.publisher, s.url, s.published) for s in found if s)
+
+    def event_view(self, event: Event, *, full: bool = False) -> EventView:
+        refs = self.refs(event.sources)
+        # The quote comes from the first source: show it only once that source is out.
+        quote = event.quote if full and refs and refs[0].id == event.sources[0] else None
+        return EventView(
+            event.id,
+            event.date,
+            event.title,
+            event.summary if full else None,
+            quote,
+            event.tags,
+            event.precision,
+            refs,
+        )
+
+    def outcome_view(self, update: OutcomeUpdate) -> OutcomeView:
+        return OutcomeView(update.status, update.date, update.note, self.refs(update.sources))
+
+    def countdowns(self) -> list[Countdown]:
+        return [count_down(r, self.today) for r in self.store.deadlines(self.today)]
+
+    def countdown_view(self, countdown: Countdown, *, full: bool = False) -> CountdownView:
+        deadline = countdown.resolved.deadline
+        refs = self.refs(deadline.sources)
+        history = tuple(self.outcome_view(u) for u in deadline.outcome if u.date <= self.today)
+        quote = deadline.quote if full and refs and refs[0].id == deadline.sources[0] else None
+        return CountdownView(
+            slug=deadline.slug,
+            title=deadline.title,
+            due=countdown.due,
+            days_until=countdown.days_until,
+            state=countdown.state,
+            outcome=self.outcome_view(countdown.outcome) if countdown.outcome else None,
+            basis=deadline.basis,
+            quote=quote,
+            sources=refs,
+            history=history if full else (),
+        )
+
+    def briefing(
+        self, kind: str, title: str, sections: Iterable[Section], notes: Iterable[str] = ()
+    ) -> Briefing:
+        return Briefing(
+            kind=kind,
+            title=title,
+            as_of=self.today,
+            timezone=self.clock.zone.key,
+            replay=self.clock.replay,
+            dossier=self.store.dossier_slug,
+            sections=tuple(sections),
+            notes=tuple(notes),
+        )
+
+
+def status(store: Store, clock: Clock) -> Briefing:
+    """The accord in one screen: terms, every deadline's countdown, the latest events."""
+    read = _Reader(store, clock)
+    info = store.info()
+    since = (read.today - info.signed).days
+    signed = (
+        f"{info.signed.isoformat()} in Doha"
+        if info.slug == "doha-2020"
+        else (info.signed.isoformat())
+    )
+    facts = [("Signed", signed), ("Parties", " and ".join(info.parties))]
+    if since >= 0:
+        facts.append(("Since signing", f"{since:,} days"))
+    latest = store.events(read.today, limit=LATEST_EVENTS, newest_first=True)
+    sections = [
+        Section("The accord", text=info.summary, facts=tuple(facts)),
+        Section("Deadlines", countdowns=tuple(read.countdown_view(c) for c in read.countdowns())),
+        Section("Latest events", events=tuple(read.event_view(e) for e in latest)),
+    ]
+    notes = [] if latest else ["Nothing on the record yet for this day."]
+    return read.briefing(
+        "status", f"{info.title}: status on {read.today.isoformat()}", sections, notes
+    )
+
+
+def countdown(store: Store, clock: Clock, deadline: str | None = None) -> Briefing:
+    """Every deadline (or one): due date, days until or since, state, recorded outcome."""
+    read = _Reader(store, clock)
+    countdowns = read.countdowns()
+    if deadline is not None:
+        countdowns = [c for c in countdowns if c.slug == deadline]
+        if not countdowns:
+            raise InputError(unknown_deadline_message(store, deadline))
+        title = f"Countdown: {countdowns[0].resolved.deadline.title}"
+    else:
+        title = f"Countdowns on {read.today.isoformat()}"
+    views = tuple(read.countdown_view(c, full=deadline is not None) for c in countdowns)
+    return read.briefing("countdown", title, [Section("Deadlines", countdowns=views)])
+
+
+def unknown_deadline_message(store: Store, slug: str) -> str:
+    return f"no deadline {slug!r}; known deadlines: {', '.join(store.deadline_slugs())}"
+
+
+def timeline(
+    store: Store,
+    clock: Clock,
+    start: date | None = None,
+    end: date | None = None,
+    page: int = 1,
+    page_size: int = TIMELINE_PAGE,
+) -> Briefing:
+    """The dated events in order, a page at a time, each with its sources."""
+    if start is not None and end is not None and start > end:
+        raise InputError(f"`from` ({start}) is after `to` ({end}); swap them")
+    if page < 1:
+        raise InputError("page numbers start at 1")
+    read = _Reader(store, clock)
+    total = store.count_events(read.today, start=start, end=end)
+    pages = max(1, -(-total // page_size))
+    if page > pages:
+        raise InputError(f"page {page} does not exist: there {_pages_phrase(pages)}")
+    events = store.events(
+        read.today, start=start, end=end, limit=page_size, offset=(page - 1) * page_size
+    )
+    span = f"{start or 'the start'} to {end or read.today}"
+    notes = []
+    if total == 0:
+        notes.append(f"No events on the record from {span}.")
+    elif pages > 1:
+        first = (page - 1) * page_size + 1
+        notes.append(
+            f"Events {first:,}–{first + len(events) - 1:,} of {total:,} (page {page} of {pages})."
+            + (
+                f" Next: /accord timeline{_range_words(start, end)} page:{page + 1}"
+                if page < pages
+                else ""
+            )
+        )
+    heading = f"Events from {span}"
+    return read.briefing(
+        "timeline",
+        f"Timeline to {read.today.isoformat()}",
+        [Section(heading, events=tuple(read.event_view(e) for e in events))],
+        notes,
+    )
+
+
+def _pages_phrase(pages: int) -> str:
+    return "is 1 page" if pages == 1 else f"are {pages:,} pages"
+
+
+def _range_words(start: date | None, end: date | None) -> str:
+    words = ""
+    if start is not None:
+        words += f" from:{start}"
+    if end is not None:
+        words += f" to:{end}"
+    return words
+
+
+def event(store: Store, clock: Clock, event_id: str) -> Briefing:
+    """One event in full: summary, the sentence it rests on, and its sources."""
+    read = _Reader(store, clock)
+    found = store.event(event_id, read.today)
+    if found is None:
+        raise InputError(unknown_event_message(store, read.today, event_id))
+    view = read.event_view(found, full=True)
+    return read.briefing("event", found.title, [Section(view.date_label, events=(view,))])
+
+
+def unknown_event_message(store: Store, today: date, event_id: str) -> str:
+    ids = store.event_ids(today)
+    close = [i for i in ids if event_id.lower() in i or i.split("-")[0] in event_id.lower()]
+    hint = f" Did you mean: {', '.join(close[:5])}?" if close else ""
+    return (
+        f"no event {event_id!r} on the record as of {today}.{hint} "
+        "See `/accord timeline` for event ids."
+    )
+
+
+def digest(store: Store, clock: Clock) -> Briefing:
+    """The daily digest: what is new on the record today, what comes up, every countdown."""
+    read = _Reader(store, clock)
+    new_events = store.events_known_on(read.today)
+    countdowns = read.countdowns()
+    changed = tuple(
+        read.countdown_view(c)
+        for c in countdowns
+        if c.outcome is not None and c.outcome.date == read.today
+    )
+    soon = read.today + timedelta(days=COMING_UP_DAYS)
+    coming = tuple(
+        read.countdown_view(c) for c in countdowns if c.state != "passed" and c.due <= soon
+    )
+    sections = [Section("New on the record", events=tuple(read.event_view(e) for e in new_events))]
+    if changed:
+        sections.append(Section("Deadline outcomes recorded today", countdowns=changed))
+    sections.append(Section(f"Coming up in the next {COMING_UP_DAYS} days", countdowns=coming))
+    sections.append(
+        Section("Countdowns", countdowns=tuple(read.countdown_view(c) for c in countdowns))
+    )
+    notes = []
+    if not new_events and not changed:
+        notes.append("Nothing new on the record today.")
+    if not coming:
+        notes.append(f"No deadline falls in the next {COMING_UP_DAYS} days.")
+    return read.briefing("digest", f"Daily digest for {read.today.isoformat()}", sections, notes)
+
+
+Builder = Callable[[], Briefing]
+
+
+class Composer:
+    """Composes briefings through a small cache keyed by what they depend on.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> composer = Composer(Store.open(":memory:"))
+    >>> composer.compose("status", Clock(ZoneInfo("UTC"), date(2020, 3, 5))).kind
+    'status'
+    """
+
+    def __init__(self, store: Store, *, size: int = 256) -> None:
+        self.store = store
+        self.size = size
+        self.compositions = 0
+        self._cache: OrderedDict[tuple[object, ...], Briefing] = OrderedDict()
+
+    def compose(
+        self,
+        kind: str,
+        clock: Clock,
+        *,
+        deadline: str | None = None,
+        event_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        page: int = 1,
+    ) -> Briefing:
+        key = (
+            kind,
+            deadline,
+            event_id,
+            start,
+            end,
+            page,
+            clock.today(),
+            clock.zone.key,
+            clock.replay,
+            self.store.revision(),
+        )
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        briefing = self._build(kind, clock, deadline, event_id, start, end, page)
+        self.compositions += 1
+        self._cache[key] = briefing
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+        return briefing
+
+    def _build(
+        self,
+        kind: str,
+        clock: Clock,
+        deadline: str | None,
+        event_id: str | None,
+        start: date | None,
+        end: date | None,
+        page: int,
+    ) -> Briefing:
+        if kind == "status":
+            return status(self.store, clock)
+        if kind == "countdown":
+            return countdown(self.store, clock, deadline)
+        if kind == "timeline":
+            return timeline(self.store, clock, start, end, page)
+        if kind == "event":
+            if not event_id:
+                raise InputError("`event` needs an event id, e.g. /accord event doha-signing")
+            return event(self.store, clock, event_id)
+        if kind == "digest":
+            return digest(self.store, clock)
+        raise InputError(f"unknown briefing {kind!r}; choose one of {', '.join(KINDS)}")

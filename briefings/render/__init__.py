@@ -1,0 +1,1 @@
+"""Renderers of the neutral Briefing: plain, platform-free outputs."""

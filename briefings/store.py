@@ -1,0 +1,473 @@
+"""The events store: SQLite through sqlite-utils, filled from curated dossiers.
+
+Every read takes an as-of day and returns only what was on the record that day: an
+item is known from `known_since`, the later of its own date and the first publication
+of a source that reports it (a source with no known publication date counts from the
+item's date). The store keeps a revision number that changes on every import.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlite_utils import Database, Migrations
+
+from briefings.curation import load_dossier
+from briefings.model import (
+    Deadline,
+    Dossier,
+    DossierInfo,
+    Event,
+    OutcomeUpdate,
+    RelativeDue,
+    Source,
+)
+
+SHIPPED_DOSSIER = "doha-2020.yaml"
+
+migrations = Migrations("accord-store")
+
+
+@migrations()
+def create_schema(db: Database) -> None:
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("dossiers").create(
+        {
+            "slug": str,
+            "title": str,
+            "signed": str,
+            "parties": str,
+            "summary": str,
+            "imported_revision": int,
+        },
+        pk="slug",
+    )
+    db.table("sources").create(
+        {
+            "dossier": str,
+            "id": str,
+            "title": str,
+            "publisher": str,
+            "author": str,
+            "published": str,
+            "url": str,
+        },
+        pk=("dossier", "id"),
+    )
+    db.table("events").create(
+        {
+            "dossier": str,
+            "id": str,
+            "date": str,
+            "known_since": str,
+            "title": str,
+            "summary": str,
+            "quote": str,
+            "tags": str,
+            "sources": str,
+            "precision": str,
+        },
+        pk=("dossier", "id"),
+    )
+    db.table("deadlines").create(
+        {
+            "dossier": str,
+            "slug": str,
+            "position": int,
+            "title": str,
+            "due": str,
+            "due_rule": str,
+            "known_since": str,
+            "basis": str,
+            "summary": str,
+            "quote": str,
+            "sources": str,
+        },
+        pk=("dossier", "slug"),
+    )
+    db.table("outcomes").create(
+        {
+            "dossier": str,
+            "slug": str,
+            "seq": int,
+            "date": str,
+            "known_since": str,
+            "status": str,
+            "note": str,
+            "sources": str,
+        },
+        pk=("dossier", "slug", "seq"),
+    )
+    # The as-of queries: by when an item became known, and by its own date.
+    db.table("events").create_index(["dossier", "known_since"])
+    db.table("events").create_index(["dossier", "date"])
+    db.table("outcomes").create_index(["dossier", "known_since"])
+
+
+@dataclass(frozen=True)
+class ResolvedDeadline:
+    """A deadline with its due date computed and the day it entered the record."""
+
+    deadline: Deadline
+    due: date
+    known_since: date
+
+
+def shipped_dossier_path() -> Path:
+    """The dossier that ships inside the package (a copy of config/dossiers/)."""
+    packaged = resources.files("briefings") / "dossiers" / SHIPPED_DOSSIER
+    return Path(str(packaged))
+
+
+def resolve_due_dates(dossier: Dossier) -> dict[str, date]:
+    """Due date per deadline slug; relative ones count from an event or another deadline.
+
+    >>> resolve_due_dates(load_dossier(shipped_dossier_path()))["drawdown-8600"]
+    datetime.date(2020, 7, 13)
+    """
+    event_dates = {event.id: event.date for event in dossier.events}
+    rules = {d.slug: d.due for d in dossier.deadlines}
+    resolved: dict[str, date] = {}
+
+    def resolve(slug: str, depth: int = 0) -> date:
+        if slug in resolved:
+            return resolved[slug]
+        due = rules[slug]
+        if isinstance(due, date):
+            resolved[slug] = due
+            return due
+        if depth > len(rules):
+            raise ValueError(f"deadline {slug}: relative due dates form a cycle")
+        anchor = event_dates.get(due.after) or resolve(due.after, depth + 1)
+        resolved[slug] = anchor + relativedelta(days=due.days, months=due.months)
+        return resolved[slug]
+
+    for slug in rules:
+        resolve(slug)
+    return resolved
+
+
+def known_since(item_date: date, source_ids: Iterable[str], sources: dict[str, Source]) -> date:
+    """The day an item entered the record: its date, or its first report if that is later."""
+    reported = [sources[s].published or item_date for s in source_ids if s in sources]
+    return max(item_date, min(reported, default=item_date))
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _ids(value: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(value)) if value else ()
+
+
+class Store:
+    """The SQLite store at one path.
+
+    >>> store = Store.open(":memory:")
+    >>> store.info().slug
+    'doha-2020'
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: Path | str, *, seed: bool = True) -> Store:
+        """Open (creating if needed) the store; fill an empty one from the shipped dossier."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = Database(
+            str(path) if str(path) != ":memory:" else None, memory=str(path) == ":memory:"
+        )
+        db.execute("PRAGMA busy_timeout = 5000")
+        if str(path) != ":memory:":
+            db.enable_wal()
+        migrations.apply(db)
+        store = cls(db)
+        if seed and store.revision() == 0:
+            store.import_dossiers([load_dossier(shipped_dossier_path())])
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing -------------------------------------------------------------------------
+
+    def import_dossiers(self, dossiers: Sequence[Dossier]) -> int:
+        """Replace each dossier's content in one transaction; return the new revision."""
+        with self.db.atomic():
+            revision = self.revision() + 1
+            for dossier in dossiers:
+                self._replace(dossier, revision)
+            self._set_meta("revision", str(revision))
+            if dossiers:
+                self._set_meta("active_dossier", dossiers[-1].info.slug)
+        return revision
+
+    def _replace(self, dossier: Dossier, revision: int) -> None:
+        slug = dossier.info.slug
+        for table in ("sources", "events", "deadlines", "outcomes"):
+            self.db.execute(f"DELETE FROM {table} WHERE dossier = ?", [slug])
+        info = dossier.info
+        self.db.table("dossiers").upsert(
+            {
+                "slug": slug,
+                "title": info.title,
+                "signed": info.signed.isoformat(),
+                "parties": json.dumps(list(info.parties)),
+                "summary": info.summary,
+                "imported_revision": revision,
+            },
+            pk="slug",
+        )
+        sources = {s.id: s for s in dossier.sources}
+        self.db.table("sources").insert_all(
+            {
+                "dossier": slug,
+                "id": s.id,
+                "title": s.title,
+                "publisher": s.publisher,
+                "author": s.author,
+                "published": s.published.isoformat() if s.published else None,
+                "url": s.url,
+            }
+            for s in dossier.sources
+        )
+        self.db.table("events").insert_all(
+            {
+                "dossier": slug,
+                "id": e.id,
+                "date": e.date.isoformat(),
+                "known_since": known_since(e.date, e.sources, sources).isoformat(),
+                "title": e.title,
+                "summary": e.summary,
+                "quote": e.quote,
+                "tags": json.dumps(list(e.tags)),
+                "sources": json.dumps(list(e.sources)),
+                "precision": e.precision,
+            }
+            for e in dossier.events
+        )
+        dues = resolve_due_dates(dossier)
+        self.db.table("deadlines").insert_all(
+            {
+                "dossier": slug,
+                "slug": d.slug,
+                "position": position,
+                "title": d.title,
+                "due": dues[d.slug].isoformat(),
+                "due_rule": _due_rule(d),
+                "known_since": known_since(info.signed, d.sources, sources).isoformat(),
+                "basis": d.basis,
+                "summary": d.summary,
+                "quote": d.quote,
+                "sources": json.dumps(list(d.sources)),
+            }
+            for position, d in enumerate(dossier.deadlines)
+        )
+        self.db.table("outcomes").insert_all(
+            {
+                "dossier": slug,
+                "slug": d.slug,
+                "seq": seq,
+                "date": u.date.isoformat(),
+                "known_since": known_since(u.date, u.sources, sources).isoformat(),
+                "status": u.status,
+                "note": u.note,
+                "sources": json.dumps(list(u.sources)),
+            }
+            for d in dossier.deadlines
+            for seq, u in enumerate(d.outcome)
+        )
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.table("meta").upsert({"key": key, "value": value}, pk="key")
+
+    def _meta(self, key: str) -> str | None:
+        rows = list(self.db.query("SELECT value FROM meta WHERE key = ?", [key]))
+        return str(rows[0]["value"]) if rows else None
+
+    # -- reading -------------------------------------------------------------------------
+
+    def revision(self) -> int:
+        """A number that changes on every import (for caches and digests)."""
+        return int(self._meta("revision") or 0)
+
+    def content_fingerprint(self) -> list[tuple[Any, ...]]:
+        """Every row of the curated tables, for checks that content is unchanged."""
+        rows: list[tuple[Any, ...]] = []
+        for table in ("meta", "dossiers", "sources", "events", "deadlines", "outcomes"):
+            rows.extend(
+                (table, *row) for row in self.db.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
+            )
+        return rows
+
+    @property
+    def dossier_slug(self) -> str:
+        slug = self._meta("active_dossier")
+        if slug is None:
+            raise LookupError("the store holds no dossier; run `accord-bot store import FILE`")
+        return slug
+
+    def info(self) -> DossierInfo:
+        row = next(self.db.query("SELECT * FROM dossiers WHERE slug = ?", [self.dossier_slug]))
+        return DossierInfo(
+            row["slug"],
+            row["title"],
+            date.fromisoformat(row["signed"]),
+            tuple(json.loads(row["parties"])),
+            row["summary"] or "",
+        )
+
+    def sources(self, as_of: date) -> dict[str, Source]:
+        """Every source published on or before the day (or of unknown date)."""
+        rows = self.db.query(
+            "SELECT * FROM sources WHERE dossier = ? AND (published IS NULL OR published <= ?)",
+            [self.dossier_slug, as_of.isoformat()],
+        )
+        return {
+            row["id"]: Source(
+                row["id"],
+                row["title"],
+                row["publisher"],
+                row["author"],
+                _day(row["published"]),
+                row["url"],
+            )
+            for row in rows
+        }
+
+    def events(
+        self,
+        as_of: date,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[Event]:
+        """Events known on `as_of`, dated within [start, end], in date order."""
+        where, params = self._event_filter(as_of, start, end)
+        order = "DESC" if newest_first else "ASC"
+        sql = f"SELECT * FROM events WHERE {where} ORDER BY date {order}, id {order}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [_event(row) for row in self.db.query(sql, params)]
+
+    def count_events(
+        self, as_of: date, *, start: date | None = None, end: date | None = None
+    ) -> int:
+        where, params = self._event_filter(as_of, start, end)
+        row = next(self.db.query(f"SELECT count(*) AS n FROM events WHERE {where}", params))
+        return int(row["n"])
+
+    def _event_filter(
+        self, as_of: date, start: date | None, end: date | None
+    ) -> tuple[str, list[Any]]:
+        clauses = ["dossier = ?", "known_since <= ?"]
+        params: list[Any] = [self.dossier_slug, as_of.isoformat()]
+        if start is not None:
+            clauses.append("date >= ?")
+            params.append(start.isoformat())
+        if end is not None:
+            clauses.append("date <= ?")
+            params.append(end.isoformat())
+        return " AND ".join(clauses), params
+
+    def events_known_on(self, day: date) -> list[Event]:
+        """Events that entered the record on exactly this day (what a digest calls new)."""
+        rows = self.db.query(
+            "SELECT * FROM events WHERE dossier = ? AND known_since = ? ORDER BY date, id",
+            [self.dossier_slug, day.isoformat()],
+        )
+        return [_event(row) for row in rows]
+
+    def event(self, event_id: str, as_of: date) -> Event | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM events WHERE dossier = ? AND id = ? AND known_since <= ?",
+                [self.dossier_slug, event_id, as_of.isoformat()],
+            )
+        )
+        return _event(rows[0]) if rows else None
+
+    def event_ids(self, as_of: date) -> list[str]:
+        rows = self.db.query(
+            "SELECT id FROM events WHERE dossier = ? AND known_since <= ? ORDER BY date, id",
+            [self.dossier_slug, as_of.isoformat()],
+        )
+        return [row["id"] for row in rows]
+
+    def deadlines(self, as_of: date) -> list[ResolvedDeadline]:
+        """Deadlines on the record on `as_of`, each with the outcome updates known then."""
+        slug = self.dossier_slug
+        outcomes: dict[str, list[OutcomeUpdate]] = {}
+        for row in self.db.query(
+            "SELECT * FROM outcomes WHERE dossier = ? AND known_since <= ? ORDER BY slug, seq",
+            [slug, as_of.isoformat()],
+        ):
+            outcomes.setdefault(row["slug"], []).append(
+                OutcomeUpdate(
+                    date.fromisoformat(row["date"]),
+                    row["status"],
+                    row["note"],
+                    _ids(row["sources"]),
+                )
+            )
+        rows = self.db.query(
+            "SELECT * FROM deadlines WHERE dossier = ? AND known_since <= ? ORDER BY due, position",
+            [slug, as_of.isoformat()],
+        )
+        return [_deadline(row, tuple(outcomes.get(row["slug"], ()))) for row in rows]
+
+    def deadline_slugs(self) -> list[str]:
+        rows = self.db.query(
+            "SELECT slug FROM deadlines WHERE dossier = ? ORDER BY position", [self.dossier_slug]
+        )
+        return [row["slug"] for row in rows]
+
+
+def _due_rule(deadline: Deadline) -> str | None:
+    due = deadline.due
+    if isinstance(due, RelativeDue):
+        return json.dumps({"after": due.after, "days": due.days, "months": due.months})
+    return None
+
+
+def _event(row: dict[str, Any]) -> Event:
+    return Event(
+        id=row["id"],
+        date=date.fromisoformat(row["date"]),
+        title=row["title"],
+        sources=_ids(row["sources"]),
+        summary=row["summary"],
+        quote=row["quote"],
+        tags=_ids(row["tags"]),
+        precision=row["precision"] or "day",
+    )
+
+
+def _deadline(row: dict[str, Any], outcome: tuple[OutcomeUpdate, ...]) -> ResolvedDeadline:
+    due = date.fromisoformat(row["due"])
+    rule = json.loads(row["due_rule"]) if row["due_rule"] else None
+    deadline = Deadline(
+        slug=row["slug"],
+        title=row["title"],
+        due=RelativeDue(**rule) if rule else due,
+        sources=_ids(row["sources"]),
+        basis=row["basis"],
+        summary=row["summary"],
+        quote=row["quote"],
+        outcome=outcome,
+    )
+    return ResolvedDeadline(deadline, due, date.fromisoformat(row["known_since"]))
