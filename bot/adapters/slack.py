@@ -14,9 +14,12 @@ within its 3 seconds however slow the answer is.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -54,6 +57,7 @@ API_TIMEOUT = 15
 # A 429 asking to wait longer than this is handed back to the scheduler instead of
 # holding a delivery slot while sleeping.
 RATE_LIMIT_WAIT = 3.0
+RENDER_CACHE = 64
 
 GONE = {
     "channel_not_found": "the channel no longer exists or the bot cannot see it",
@@ -271,12 +275,16 @@ class SlackAdapter:
         self._admin_cache: dict[str, tuple[bool, float]] = {}
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._session: aiohttp.ClientSession | None = None
+        self._rendered: OrderedDict[tuple[int, bool], tuple[Briefing, list[Outgoing]]] = (
+            OrderedDict()
+        )
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.check_token()
+        self._session = aiohttp.ClientSession()
         if self.mode == "socket":
             assert self.settings.slack_app_token is not None
             self._socket = AsyncSocketModeHandler(
@@ -321,16 +329,10 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._close_session()
-
-    async def _close_session(self) -> None:
-        session = getattr(self.client, "session", None)
-        if session is not None and not session.closed:
-            await session.close()
+        for session in (self._session, self.client.session):
+            if session is not None and not session.closed:
+                await session.close()
+        self._session = None
 
     def web_app(self) -> web.Application:
         """The aiohttp application serving POST /slack/events."""
@@ -354,13 +356,9 @@ class SlackAdapter:
             await self.send(reply, command, respond)
         except Exception:
             log.exception("slack: /accord failed")
+            sorry = "Something went wrong on our side; nothing was changed."
             try:
-                await respond(
-                    **_respond_args(
-                        text_payload("Something went wrong on our side; nothing was changed."),
-                        public=False,
-                    )
-                )
+                await self.deliver(command, respond, outgoing(text_payload(sorry), public=False))
             except Exception:
                 log.exception("slack: could not tell the user about a failure")
 
@@ -406,16 +404,49 @@ class SlackAdapter:
         return allowed
 
     async def send(self, reply: Reply, command: Mapping[str, Any], respond: Respond) -> None:
-        """Reply -> messages through the response_url, then the file if there is one."""
+        """Reply -> messages through the response_url (or the file, for a chart)."""
         if reply.attachment is not None:
             await self._upload(reply, command, respond)
             return
         if reply.briefing is not None:
-            payloads = message_payloads(reply.briefing)
+            messages = self.messages(reply.briefing, public=reply.public)
         else:
-            payloads = [text_payload(reply_text(reply.text or "", reply.usage))]
-        for payload in payloads:
-            await respond(**_respond_args(payload, public=reply.public))
+            text = text_payload(reply_text(reply.text or "", reply.usage))
+            messages = [outgoing(text, public=reply.public)]
+        for message in messages:
+            await self.deliver(command, respond, message)
+
+    async def deliver(
+        self, command: Mapping[str, Any], respond: Respond, message: Outgoing
+    ) -> None:
+        """What Bolt's respond() does, over the adapter's pooled connections: a JSON POST
+        to the command's response_url (no new HTTP session for every message)."""
+        url = command.get("response_url")
+        session = self._session
+        if not url or session is None or session.closed:
+            await respond(**message.args)
+            return
+        timeout = aiohttp.ClientTimeout(total=API_TIMEOUT)
+        headers = {"Content-Type": "application/json;charset=utf-8"}
+        async with session.post(
+            str(url), data=message.body, headers=headers, timeout=timeout
+        ) as response:
+            await response.read()
+            if response.status != 200:
+                log.warning("slack: response_url answered HTTP %s", response.status)
+
+    def messages(self, briefing: Briefing, *, public: bool) -> list[Outgoing]:
+        """Rendered and encoded once for each briefing the composer keeps (same object)."""
+        key = (id(briefing), public)
+        hit = self._rendered.get(key)
+        if hit is not None and hit[0] is briefing:
+            self._rendered.move_to_end(key)
+            return hit[1]
+        messages = [outgoing(p, public=public) for p in message_payloads(briefing)]
+        self._rendered[key] = (briefing, messages)
+        if len(self._rendered) > RENDER_CACHE:
+            self._rendered.popitem(last=False)
+        return messages
 
     async def _upload(self, reply: Reply, command: Mapping[str, Any], respond: Respond) -> None:
         assert reply.attachment is not None
@@ -425,16 +456,21 @@ class SlackAdapter:
         except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
             result = classify(err)
             log.warning("slack: upload to %s failed: %s", channel, result.reason)
-            await respond(
-                **_respond_args(
-                    text_payload(f"Could not post {reply.attachment.filename}: {result.reason}."),
-                    public=False,
-                )
-            )
+            why = f"Could not post {reply.attachment.filename}: {result.reason}."
+            await self.deliver(command, respond, outgoing(text_payload(why), public=False))
 
 
-def _respond_args(payload: Payload, *, public: bool) -> dict[str, Any]:
-    return {
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for the response_url: respond()'s arguments and their JSON body."""
+
+    args: dict[str, Any]
+    body: bytes
+
+
+def outgoing(payload: Payload, *, public: bool) -> Outgoing:
+    """A payload as a slash-command answer: in the channel, or only to the caller."""
+    args = {
         "text": payload["text"],
         "blocks": payload["blocks"],
         "response_type": "in_channel" if public else "ephemeral",
@@ -442,3 +478,4 @@ def _respond_args(payload: Payload, *, public: bool) -> dict[str, Any]:
         "unfurl_links": False,
         "unfurl_media": False,
     }
+    return Outgoing(args, json.dumps(args, ensure_ascii=False).encode())

@@ -222,3 +222,14 @@ class FakeSlack:
         self.responses.append(payload)
         self.response_event.set()
         return web.Response(text="ok")
+
+
+async def serve_forever() -> None:
+    """Run the fake on its own (the bench runs it in a separate process, as Slack is)."""
+    fake = await FakeSlack().start()
+    print(fake.port, flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve_forever())
