@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
-from fakes.slack import TEAM, FakeSlack
+from fakes.slack import APP_TOKEN, TEAM, FakeSlack
 from slack_support import (
     check_payload,
+    command_body,
     make_dispatcher,
     post_command,
     running_adapter,
@@ -325,3 +327,26 @@ async def test_dm_detection(
         session, adapter, fake, "subscriptions", channel="C0PRIV", channel_name="directmessage"
     )
     assert "not in DMs" in texts(answer)
+
+
+async def test_socket_mode(fake: FakeSlack, store: Store) -> None:
+    command = dict(parse_qsl(command_body("countdown drawdown-8600", fake.response_url())))
+    async with running_adapter(
+        fake, make_dispatcher(store), store, slack_app_token=APP_TOKEN
+    ) as adapter:
+        assert adapter.mode == "socket" and adapter.port is None
+        for _ in range(100):
+            if fake.sockets:
+                break
+            await asyncio.sleep(0.05)
+        envelope = await fake.send_envelope("slash_commands", command)
+        (answer,) = await fake.wait_responses(1)
+        for _ in range(100):
+            if fake.socket_acks:
+                break
+            await asyncio.sleep(0.05)
+    assert fake.calls("apps.connections.open")[0].token == APP_TOKEN
+    assert fake.socket_acks[0]["envelope_id"] == envelope
+    check_payload(answer)
+    assert answer["response_type"] == "in_channel"
+    assert "drawdown-8600" in texts(answer)

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
 
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
 TEAM = "T0001"
 BOT_USER = "U0BOT"
 
@@ -51,7 +53,7 @@ class Posted:
 class FakeSlack:
     """Start with `await fake.start()`; `fake.api_url` is the SLACK_API_URL to use."""
 
-    tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN})
+    tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN, APP_TOKEN})
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
@@ -60,6 +62,9 @@ class FakeSlack:
     faults: list[Fault] = field(default_factory=list)
     port: int = 0
     response_event: asyncio.Event = field(default_factory=asyncio.Event)
+    # Socket Mode: the open WebSocket connections and what the app sent back on them.
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -68,6 +73,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{hook}", self._respond)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket", self._socket)
         self._app = app
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -173,6 +179,9 @@ class FakeSlack:
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Test"}
 
+    def _m_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": f"ws://127.0.0.1:{self.port}/socket"}
+
     def _m_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user = {"id": params.get("user"), "is_admin": False, "is_owner": False}
         user.update(self.users.get(str(params.get("user")), {}))
@@ -215,6 +224,30 @@ class FakeSlack:
         self.requests.append(Recorded("upload", {"file_id": request.match_info["file_id"]}))
         self.uploads.append(body)
         return web.Response(text="OK - " + str(len(body)))
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0APP"}}
+        await socket.send_json(hello)
+        async for message in socket:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        self.sockets.remove(socket)
+        return socket
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+        """Push an event to the connected Socket Mode app; returns its envelope id."""
+        envelope_id = f"env-{next(self._ts)}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": True,
+        }
+        await self.sockets[-1].send_json(envelope)
+        return envelope_id
 
     async def _respond(self, request: web.Request) -> web.StreamResponse:
         payload = await request.json()
