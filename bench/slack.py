@@ -43,7 +43,7 @@ from briefings.store import Store  # noqa: E402
 
 TARGET_RATIO = 0.8
 TARGET_P99_MS = 50.0
-ROUNDS = 4
+ROUNDS = 8
 
 
 async def serve_minimal(fake: FakeSlack) -> tuple[web.AppRunner, int]:
@@ -101,7 +101,7 @@ def percentile(values: list[float], share: float) -> float:
 async def start_fake() -> tuple[asyncio.subprocess.Process, FakeSlack]:
     """The fake Slack in its own process, as Slack is not in the bot's process."""
     child = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "tests" / "fakes" / "slack.py"), stdout=PIPE
+        sys.executable, str(ROOT / "tests" / "fakes" / "slack.py"), "--sink", stdout=PIPE
     )
     assert child.stdout is not None
     port = int((await child.stdout.readline()).decode())

@@ -58,6 +58,8 @@ API_TIMEOUT = 15
 # holding a delivery slot while sleeping.
 RATE_LIMIT_WAIT = 3.0
 RENDER_CACHE = 64
+RESPOND_TIMEOUT = aiohttp.ClientTimeout(total=API_TIMEOUT)
+JSON_HEADERS = {"Content-Type": "application/json;charset=utf-8"}
 
 GONE = {
     "channel_not_found": "the channel no longer exists or the bot cannot see it",
@@ -426,10 +428,8 @@ class SlackAdapter:
         if not url or session is None or session.closed:
             await respond(**message.args)
             return
-        timeout = aiohttp.ClientTimeout(total=API_TIMEOUT)
-        headers = {"Content-Type": "application/json;charset=utf-8"}
         async with session.post(
-            str(url), data=message.body, headers=headers, timeout=timeout
+            str(url), data=message.body, headers=JSON_HEADERS, timeout=RESPOND_TIMEOUT
         ) as response:
             await response.read()
             if response.status != 200:

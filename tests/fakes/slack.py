@@ -61,6 +61,8 @@ class FakeSlack:
     messages: list[Posted] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     port: int = 0
+    # False: accept response_url posts without parsing or keeping them (the bench).
+    keep_responses: bool = True
     response_event: asyncio.Event = field(default_factory=asyncio.Event)
     # Socket Mode: the open WebSocket connections and what the app sent back on them.
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -250,6 +252,9 @@ class FakeSlack:
         return envelope_id
 
     async def _respond(self, request: web.Request) -> web.StreamResponse:
+        if not self.keep_responses:
+            await request.read()
+            return web.Response(text="ok")
         payload = await request.json()
         self.requests.append(Recorded("respond", payload))
         self.responses.append(payload)
@@ -257,12 +262,14 @@ class FakeSlack:
         return web.Response(text="ok")
 
 
-async def serve_forever() -> None:
+async def serve_forever(keep_responses: bool) -> None:
     """Run the fake on its own (the bench runs it in a separate process, as Slack is)."""
-    fake = await FakeSlack().start()
+    fake = await FakeSlack(keep_responses=keep_responses).start()
     print(fake.port, flush=True)
     await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(serve_forever())
+    import sys
+
+    asyncio.run(serve_forever(keep_responses="--sink" not in sys.argv))
