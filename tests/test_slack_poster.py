@@ -199,3 +199,15 @@ async def test_long_briefings_post_every_part_with_the_key(
         assert metadata["event_payload"]["key"] == "big"
         assert metadata["event_payload"]["part"] == number
     assert await poster.was_posted(TARGET, "big") is True
+
+
+async def test_a_failure_after_the_first_part_is_not_posted_again(
+    poster: SlackPoster, fake: FakeSlack, tmp_path: Path
+) -> None:
+    store = store_with(tmp_path / "big.db", big_dossier(events=300, deadlines=40))
+    briefing = Composer(store).compose("digest", fixed_clock())
+    fake.fail("chat.postMessage", channel=CHANNEL, skip=1, error="is_archived")
+    result = await poster.post(TARGET, briefing, key="part")
+    assert result.status == "delivered"
+    assert "posted 1 of" in result.reason and "is_archived" in result.reason
+    assert len(fake.messages) == 1

@@ -182,6 +182,7 @@ class SlackPoster:
     ) -> PostResult:
         payloads = message_payloads(briefing)
         first_ts: str | None = None
+        posted = 0
         try:
             for number, payload in enumerate(payloads, start=1):
                 response = await self.client.chat_postMessage(
@@ -193,12 +194,19 @@ class SlackPoster:
                     unfurl_media=False,
                 )
                 first_ts = first_ts or str(response.get("ts") or "") or None
+                posted = number
             if attachment is not None:
                 await upload(self.client, target.channel, attachment)
         except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
             result = classify(err)
             log.warning("slack post to %s failed: %s", target.channel, result.reason)
-            return result
+            if posted == 0:
+                return result
+            # Part of it is in the channel already: posting it again would repeat that
+            # part, so the delivery counts as made, with what went missing.
+            missing = "the file" if posted == len(payloads) else "the rest"
+            reason = f"posted {posted} of {len(payloads)} messages; {missing} failed: "
+            return PostResult("delivered", reason + result.reason, message_id=first_ts)
         return PostResult.delivered(first_ts)
 
     async def was_posted(self, target: Target, key: str) -> bool | None:
@@ -287,6 +295,8 @@ class SlackAdapter:
     async def start(self) -> None:
         await self.check_token()
         self._session = aiohttp.ClientSession()
+        # Web API calls (the Poster's fan-out too) share the pooled connections.
+        self.client.session = self._session
         if self.mode == "socket":
             assert self.settings.slack_app_token is not None
             self._socket = AsyncSocketModeHandler(
@@ -299,9 +309,8 @@ class SlackAdapter:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.settings.slack_port)
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or ()
-        self.port = sockets[0].getsockname()[1] if sockets else self.settings.slack_port
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1]) if addresses else self.settings.slack_port
         log.info("slack: listening on %s:%s%s", self.host, self.port, EVENTS_PATH)
 
     async def check_token(self) -> None:
@@ -331,10 +340,10 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        for session in (self._session, self.client.session):
-            if session is not None and not session.closed:
-                await session.close()
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
         self._session = None
+        self.client.session = None
 
     def web_app(self) -> web.Application:
         """The aiohttp application serving POST /slack/events."""

@@ -40,6 +40,7 @@ class Fault:
     error: str | None = None
     retry_after: int | None = None
     delay: float = 0.0
+    skip: int = 0
 
 
 @dataclass
@@ -115,8 +116,11 @@ class FakeSlack:
         error: str | None = None,
         retry_after: int | None = None,
         delay: float = 0.0,
+        skip: int = 0,
     ) -> None:
-        self.faults.append(Fault(method, channel, times, status, error, retry_after, delay))
+        """Make the next `times` matching calls fail, after letting `skip` of them through."""
+        fault = Fault(method, channel, times, status, error, retry_after, delay, skip)
+        self.faults.append(fault)
 
     def calls(self, method: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method]
@@ -133,6 +137,9 @@ class FakeSlack:
     def _fault(self, method: str, channel: str | None) -> Fault | None:
         for fault in self.faults:
             if fault.method == method and fault.channel in (None, channel) and fault.times > 0:
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
                 fault.times -= 1
                 return fault
         return None
