@@ -161,7 +161,6 @@ class Courier:
                 return PostResult("fatal", lane.stopped)
             async with lane.slots:
                 await lane.rate.wait()
-                self.ledger.attempt(key)
                 try:
                     result = await lane.poster.post(
                         target, briefing, key=key, attachment=attachment

@@ -71,12 +71,6 @@ class Ledger:
         )
         return cursor.rowcount == 1
 
-    def attempt(self, key: str) -> None:
-        self.db.execute(
-            "UPDATE deliveries SET attempts = attempts + 1, updated_at = ? WHERE key = ?",
-            [_now().isoformat(), key],
-        )
-
     def finish(
         self, key: str, status: str, reason: str = "", message_id: str | None = None
     ) -> None:
