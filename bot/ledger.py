@@ -21,6 +21,16 @@ IN_FLIGHT = ("claimed", "interrupted")
 HEARTBEAT_STALE = timedelta(seconds=30)
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -89,17 +99,24 @@ class Ledger:
         return {row["status"]: int(row["n"]) for row in rows}
 
     def orphans(self) -> list[Claim]:
-        """In-flight claims of another process that is gone (retired, or silent lately)."""
-        stale = (_now() - HEARTBEAT_STALE).isoformat()
-        rows = self.db.query(
-            "SELECT d.* FROM deliveries d LEFT JOIN instances i ON i.id = d.owner"
-            " WHERE d.status IN ('claimed', 'interrupted')"
-            " AND d.owner != ? AND (i.id IS NULL OR i.heartbeat_at < ?)",
-            [self.owner, stale],
+        """In-flight claims of another process that is gone: retired, silent for longer
+        than HEARTBEAT_STALE, or (on this host) no longer running."""
+        rows = list(
+            self.db.query(
+                "SELECT d.*, i.pid, i.host, i.heartbeat_at FROM deliveries d"
+                " LEFT JOIN instances i ON i.id = d.owner"
+                " WHERE d.status IN ('claimed', 'interrupted') AND d.owner != ?",
+                [self.owner],
+            )
         )
+        stale = (_now() - HEARTBEAT_STALE).isoformat()
+        host = socket.gethostname()
         return [
             Claim(r["key"], r["subscription"], r["kind"], r["local_date"], r["status"], r["owner"])
             for r in rows
+            if r["heartbeat_at"] is None
+            or r["heartbeat_at"] < stale
+            or (r["host"] == host and not _running(r["pid"]))
         ]
 
     def adopt(self, claim: Claim) -> bool:
