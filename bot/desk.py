@@ -31,6 +31,8 @@ def describe_subscription(sub: Subscription, next_run: datetime | None) -> str:
         )
     if sub.paused:
         return f"• {what}: PAUSED ({sub.paused_reason}); subscribe again to resume"
+    if next_run is None:
+        return f"• {what}"
     return f"• {what}; next: {_when(next_run, sub.zone)}"
 
 

@@ -190,6 +190,10 @@ class Subscriptions:
         )
         return [_row_to_subscription(row) for row in rows]
 
+    def all(self) -> list[Subscription]:
+        rows = self.db.query("SELECT * FROM subscriptions ORDER BY platform, workspace, channel")
+        return [_row_to_subscription(row) for row in rows]
+
     def active(self) -> list[Subscription]:
         rows = self.db.query("SELECT * FROM subscriptions WHERE paused = 0 ORDER BY id")
         return [_row_to_subscription(row) for row in rows]
