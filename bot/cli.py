@@ -109,12 +109,17 @@ def _print_briefing(briefing: Any, fmt: str) -> None:
         from briefings.render.json import render_json
 
         click.echo(render_json(briefing))
+    elif fmt == "text" and not sys.stdout.isatty():
+        # A pipe or file gets the same words unstyled, without the cost of importing rich.
+        from briefings.render.text import render_terminal_plain
+
+        click.echo(render_terminal_plain(briefing))
     elif fmt == "text":
         from rich.console import Console
 
         from briefings.render.text import render_rich
 
-        Console(soft_wrap=not sys.stdout.isatty(), highlight=False).print(render_rich(briefing))
+        Console(highlight=False).print(render_rich(briefing))
     else:
         render = _platform_renderer(fmt)
         click.echo(render(briefing))
@@ -123,11 +128,13 @@ def _print_briefing(briefing: Any, fmt: str) -> None:
 def _platform_renderer(fmt: str) -> Callable[[Any], str]:
     """The JSON payload a platform adapter would send (imported only when asked)."""
     import json
+    from importlib import import_module
 
-    if fmt == "slack":
-        from bot.adapters.slack_blocks import message_payloads
-    else:
-        from bot.adapters.discord_embeds import message_payloads  # type: ignore[no-redef]
+    # By name: each platform's renderer ships with its adapter.
+    module = import_module(
+        "bot.adapters.slack_blocks" if fmt == "slack" else "bot.adapters.discord_embeds"
+    )
+    message_payloads: Callable[[Any], list[dict[str, Any]]] = module.message_payloads
 
     def render(briefing: Any) -> str:
         payloads = message_payloads(briefing)
@@ -190,8 +197,9 @@ def store_import(files: tuple[Path, ...]) -> None:
 @main.command()
 def run() -> None:
     """Start every adapter whose credentials are set; with none, the console."""
-    from bot.runtime import run_bot
+    from importlib import import_module
 
+    run_bot: Callable[[], int] = import_module("bot.runtime").run_bot
     try:
         code = run_bot()
     except InputError as err:

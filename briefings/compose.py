@@ -229,10 +229,14 @@ def digest(store: Store, clock: Clock) -> Briefing:
     read = _Reader(store, clock)
     new_events = store.events_known_on(read.today)
     countdowns = read.countdowns()
+    # An outcome is new today when it was not the one in force on the record yesterday
+    # (an update can enter the record after its own date, once a source reports it).
+    yesterday = read.today - timedelta(days=1)
+    before = {r.deadline.slug: count_down(r, yesterday).outcome for r in store.deadlines(yesterday)}
     changed = tuple(
         read.countdown_view(c)
         for c in countdowns
-        if c.outcome is not None and c.outcome.date == read.today
+        if c.outcome is not None and c.outcome != before.get(c.slug)
     )
     soon = read.today + timedelta(days=COMING_UP_DAYS)
     coming = tuple(
