@@ -395,3 +395,15 @@ def test_pip_install_into_a_new_environment(tmp_path: Path) -> None:
     ).stdout.strip()
     shipped = Path(where)
     assert shipped.is_relative_to(venv) and shipped.is_file() and not shipped.is_symlink()
+
+
+def test_engine_bench_runs_on_a_small_store() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "engine.py"), "--events", "2000", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| status |" in result.stdout and "ratio to floor" in result.stdout

@@ -255,7 +255,7 @@ def test_the_store_is_a_plain_sqlite_file_with_the_as_of_indexes(store: Store) -
     conn = sqlite3.connect(path)
     indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     conn.close()
-    assert {"idx_events_dossier_known_since", "idx_events_dossier_date"} <= indexes
+    assert {"idx_events_dossier_known_since_date_id", "idx_events_dossier_date"} <= indexes
     plan = " ".join(
         str(row)
         for row in store.db.execute(
