@@ -9,12 +9,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from bot.environment import EngineEnv
 from briefings.clock import InputError, parse_day
+
+if TYPE_CHECKING:
+    from briefings.store import Store
 
 FORMATS = ("text", "json", "slack", "discord")
 KINDS = ("status", "countdown", "timeline", "event", "digest")
@@ -85,11 +88,10 @@ def brief(
     KIND is one of status, countdown, timeline, event, digest.
     """
     from briefings.compose import Composer
-    from briefings.store import Store
 
     try:
         env = EngineEnv.read(as_of=as_of, tz=tz)
-        store = Store.open(env.db_path)
+        store = _open_store(env.db_path)
         briefing = Composer(store).compose(
             kind.lower(),
             env.clock(),
@@ -102,6 +104,18 @@ def brief(
     except InputError as err:
         fail(str(err))
     _print_briefing(briefing, fmt)
+
+
+def _open_store(path: Path) -> Store:
+    """The store at ACCORD_DB, or one line saying why it cannot be opened."""
+    import sqlite3
+
+    from briefings.store import Store
+
+    try:
+        return Store.open(path)
+    except (OSError, sqlite3.DatabaseError) as err:
+        fail(f"cannot open the store at {path} (ACCORD_DB): {err}")
 
 
 def _print_briefing(briefing: Any, fmt: str) -> None:
@@ -179,7 +193,6 @@ def _report_problems(err: Any) -> NoReturn:
 def store_import(files: tuple[Path, ...]) -> None:
     """Validate FILES, then load them into the store in one transaction."""
     from briefings.curation import CurationError, load_dossiers
-    from briefings.store import Store
 
     try:
         dossiers = load_dossiers(files)
@@ -189,7 +202,7 @@ def store_import(files: tuple[Path, ...]) -> None:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    revision = Store.open(env.db_path).import_dossiers(dossiers)
+    revision = _open_store(env.db_path).import_dossiers(dossiers)
     slugs = ", ".join(d.info.slug for d in dossiers)
     click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
 

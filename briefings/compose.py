@@ -135,7 +135,7 @@ def countdown(store: Store, clock: Clock, deadline: str | None = None) -> Briefi
     if deadline is not None:
         countdowns = [c for c in countdowns if c.slug == deadline]
         if not countdowns:
-            raise InputError(unknown_deadline_message(store, deadline))
+            raise InputError(unknown_deadline_message(store, deadline, read.today))
         title = f"Countdown: {countdowns[0].resolved.deadline.title}"
     else:
         title = f"Countdowns on {read.today.isoformat()}"
@@ -143,8 +143,14 @@ def countdown(store: Store, clock: Clock, deadline: str | None = None) -> Briefi
     return read.briefing("countdown", title, [Section("Deadlines", countdowns=views)])
 
 
-def unknown_deadline_message(store: Store, slug: str) -> str:
-    return f"no deadline {slug!r}; known deadlines: {', '.join(store.deadline_slugs())}"
+def unknown_deadline_message(store: Store, slug: str, as_of: date | None = None) -> str:
+    """Name the deadlines there are (on the as-of day: those on the record then)."""
+    slugs = store.deadline_slugs()
+    if as_of is not None:
+        visible = {r.deadline.slug for r in store.deadlines(as_of)}
+        slugs = [s for s in slugs if s in visible]
+    day = f" on the record as of {as_of}" if as_of is not None else ""
+    return f"no deadline {slug!r}{day}; known deadlines: {', '.join(slugs) or 'none yet'}"
 
 
 def timeline(

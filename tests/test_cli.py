@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from briefings.store import shipped_dossier_path
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -207,7 +208,7 @@ BAD_INPUT = [
     (["brief", "status", "--as-of", "2020-W10-4"], "is not a date; use YYYY-MM-DD"),
     (["brief", "status", "--tz", "Mars/Olympus_Mons"], "'Mars/Olympus_Mons' is not a time zone"),
     (["brief", "status", "--tz", "../../etc/passwd"], "is not a time zone"),
-    (["brief", "countdown", "--deadline", "nope"], "no deadline 'nope'; known deadlines:"),
+    (["brief", "countdown", "--deadline", "nope"], "no deadline 'nope' on the record as of"),
     (["brief", "event", "--id", "nope"], "no event 'nope' on the record"),
     (["brief", "event"], "`event` needs an event id"),
     (["brief", "timeline", "--from", "2020-13-01"], "'2020-13-01' is not a date"),
@@ -245,6 +246,18 @@ def test_bad_environment_is_one_line(tmp_path: Path) -> None:
         assert result.exit_code == 2
         (line,) = result.stderr.splitlines()
         assert reason in line
+
+
+def test_a_store_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.db"
+    garbage.write_text("not a database")
+    for db in (tmp_path, garbage):
+        for args in (["brief", "status"], ["store", "import", str(shipped_dossier_path())]):
+            result = invoke(*args, db=db)
+            assert result.exit_code == 2
+            (line,) = result.stderr.splitlines()
+            assert line.startswith(f"accord-bot: error: cannot open the store at {db}")
+    assert garbage.read_text() == "not a database"
 
 
 def test_click_usage_errors_are_non_zero(tmp_path: Path) -> None:

@@ -75,8 +75,18 @@ def test_countdown_of_one_deadline_has_its_history(store: Store) -> None:
 
 
 def test_unknown_deadline(store: Store) -> None:
-    with pytest.raises(InputError, match="no deadline 'drawdown'; known deadlines: intra-afghan"):
+    with pytest.raises(
+        InputError,
+        match="no deadline 'drawdown' on the record as of 2020-03-05; "
+        "known deadlines: intra-afghan-talks, prisoner-release, drawdown-8600,",
+    ):
         compose(store, "countdown", "2020-03-05", deadline="drawdown")
+    # Before the signing no deadline is on the record, and none is named.
+    with pytest.raises(InputError) as raised:
+        compose(store, "countdown", "2019-06-01", deadline="drawdown-8600")
+    assert str(raised.value) == (
+        "no deadline 'drawdown-8600' on the record as of 2019-06-01; known deadlines: none yet"
+    )
 
 
 def test_timeline_pages(store: Store) -> None:
