@@ -9,12 +9,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from bot.environment import EngineEnv
 from briefings.clock import InputError, parse_day
+
+if TYPE_CHECKING:
+    from briefings.store import Store
 
 FORMATS = ("text", "json", "slack", "discord")
 KINDS = ("status", "countdown", "timeline", "event", "digest")
@@ -85,11 +88,10 @@ def brief(
     KIND is one of status, countdown, timeline, event, digest.
     """
     from briefings.compose import Composer
-    from briefings.store import Store
 
     try:
         env = EngineEnv.read(as_of=as_of, tz=tz)
-        store = Store.open(env.db_path)
+        store = _open_store(env.db_path)
         briefing = Composer(store).compose(
             kind.lower(),
             env.clock(),
@@ -104,17 +106,34 @@ def brief(
     _print_briefing(briefing, fmt)
 
 
+def _open_store(path: Path) -> Store:
+    """The store at ACCORD_DB, or one line saying why it cannot be opened."""
+    import sqlite3
+
+    from briefings.store import Store
+
+    try:
+        return Store.open(path)
+    except (OSError, sqlite3.DatabaseError) as err:
+        fail(f"cannot open the store at {path} (ACCORD_DB): {err}")
+
+
 def _print_briefing(briefing: Any, fmt: str) -> None:
     if fmt == "json":
         from briefings.render.json import render_json
 
         click.echo(render_json(briefing))
+    elif fmt == "text" and not sys.stdout.isatty():
+        # A pipe or file gets the same words unstyled, without the cost of importing rich.
+        from briefings.render.text import render_terminal_plain
+
+        click.echo(render_terminal_plain(briefing))
     elif fmt == "text":
         from rich.console import Console
 
         from briefings.render.text import render_rich
 
-        Console(soft_wrap=not sys.stdout.isatty(), highlight=False).print(render_rich(briefing))
+        Console(highlight=False).print(render_rich(briefing))
     else:
         render = _platform_renderer(fmt)
         click.echo(render(briefing))
@@ -123,11 +142,13 @@ def _print_briefing(briefing: Any, fmt: str) -> None:
 def _platform_renderer(fmt: str) -> Callable[[Any], str]:
     """The JSON payload a platform adapter would send (imported only when asked)."""
     import json
+    from importlib import import_module
 
-    if fmt == "slack":
-        from bot.adapters.slack_blocks import message_payloads
-    else:
-        from bot.adapters.discord_embeds import message_payloads  # type: ignore[no-redef]
+    # By name: each platform's renderer ships with its adapter.
+    module = import_module(
+        "bot.adapters.slack_blocks" if fmt == "slack" else "bot.adapters.discord_embeds"
+    )
+    message_payloads: Callable[[Any], list[dict[str, Any]]] = module.message_payloads
 
     def render(briefing: Any) -> str:
         payloads = message_payloads(briefing)
@@ -172,7 +193,6 @@ def _report_problems(err: Any) -> NoReturn:
 def store_import(files: tuple[Path, ...]) -> None:
     """Validate FILES, then load them into the store in one transaction."""
     from briefings.curation import CurationError, load_dossiers
-    from briefings.store import Store
 
     try:
         dossiers = load_dossiers(files)
@@ -182,7 +202,7 @@ def store_import(files: tuple[Path, ...]) -> None:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    revision = Store.open(env.db_path).import_dossiers(dossiers)
+    revision = _open_store(env.db_path).import_dossiers(dossiers)
     slugs = ", ".join(d.info.slug for d in dossiers)
     click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
 
@@ -210,8 +230,9 @@ def subscriptions_list() -> None:
 @main.command()
 def run() -> None:
     """Start every adapter whose credentials are set; with none, the console."""
-    from bot.runtime import run_bot
+    from importlib import import_module
 
+    run_bot: Callable[[], int] = import_module("bot.runtime").run_bot
     try:
         code = run_bot()
     except InputError as err:
