@@ -771,7 +771,7 @@ def _event_labels(
     for spot in best:
         x = _num(spot.mark.date)
         low = 0.07 + min(per_day[spot.mark.date], 4) * 0.045
-        ax.plot([x, x], [low, spot.tier - 0.06], color="#9aa4af", linewidth=0.8, zorder=2)
+        ax.plot([x, x], [low, spot.tier - 0.05], color="#9aa4af", linewidth=0.8, zorder=2)
         text = ax.text(
             x,
             spot.tier,
@@ -786,11 +786,11 @@ def _event_labels(
 
 
 def _event_words(mark: EventMark) -> str:
-    return f"{mark.date:%d %b}  " + textwrap.shorten(mark.title, 38, placeholder="…")
+    return f"{mark.date:%d %b}  " + textwrap.shorten(mark.title, 34, placeholder="…")
 
 
 def _spots(canvas: _Canvas, ax: Axes, mark: EventMark, per_day: dict[date, int]) -> list[_Spot]:
-    tiers = (0.36, 0.53, 0.7, 0.87)
+    tiers = (0.33, 0.47, 0.61, 0.75, 0.89)
     x = _num(mark.date)
     probe = ax.text(x, tiers[0], _event_words(mark), ha="left", va="center", fontsize=8.5)
     measured = canvas.box(probe)
@@ -803,7 +803,7 @@ def _spots(canvas: _Canvas, ax: Axes, mark: EventMark, per_day: dict[date, int])
     places = [(t, "left") for t in tiers] + [(t, "right") for t in reversed(tiers)]
     for tier, align in places:
         (px, py), (_, base), (_, top) = ax.transData.transform(
-            [(x, tier), (x, low), (x, tier - 0.06)]
+            [(x, tier), (x, low), (x, tier - 0.05)]
         )
         x0 = px if align == "left" else px - width
         box = LabelBox("event", "", x0, py - height / 2, x0 + width, py + height / 2)
@@ -841,9 +841,9 @@ def _place(
     return chosen
 
 
-def _worth(chosen: Sequence[_Spot]) -> tuple[int, int]:
-    """More labels first; then the more important ones (lower rank numbers)."""
-    return len(chosen), -sum(s.mark.rank or 0 for s in chosen)
+def _worth(chosen: Sequence[_Spot]) -> int:
+    """A layout's value: each label outweighs all less important ones together."""
+    return sum(2 ** (MAX_EVENT_LABELS - (s.mark.rank or 0)) for s in chosen)
 
 
 def _footnote(canvas: _Canvas, data: ChartData) -> None:
