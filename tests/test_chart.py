@@ -265,3 +265,28 @@ def test_chart_code_loads_matplotlib_only_when_drawing() -> None:
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported eagerly'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_curated_text_draws_as_written_and_sparse_stores(tmp_path: Path) -> None:
+    from briefings.model import Deadline, Dossier, DossierInfo, Event, Source
+
+    info = DossierInfo("test-2024", "Test $accord$", date(2024, 1, 1), ("A", "B"), "A test.")
+    source = Source("s1", "Source", "Pub $1", None, date(2024, 1, 1))
+    events = (Event("e1", date(2024, 1, 2), "Paid $5 and $6_x^2 {braces}", ("s1",), None),)
+    # Paired dollars with a backslash would be (broken) mathtext if parsed as such.
+    deadline = Deadline("d", "Pay $\\frac{3}$ now", date(2024, 3, 1), ("s1",))
+    store = Store.open(tmp_path / "test.db", seed=False)
+    store.import_dossiers([Dossier(info, (source,), events, (deadline,))])
+    for day in ("2023-06-01", "2024-01-02", "2024-03-01", "2024-06-01"):
+        data = chart_data(store, clock(day))
+        boxes: list[LabelBox] = []
+        assert png_size(render_chart(data, collect_boxes=boxes)) == (1200, 600)
+        texts = " ".join(box.text for box in boxes)
+        assert "Test $accord$" in data.title and data.title in texts
+        if day >= "2024-01-01":
+            assert "Pay $\\frac{3}$ now" in texts
+    empty = Store.open(tmp_path / "empty.db", seed=False)
+    empty.import_dossiers([Dossier(info, (source,), (), ())])
+    data = chart_data(empty, clock("2024-02-01"))
+    assert data.lanes == () and data.events == ()
+    assert png_size(render_chart(data)) == (1200, 600)

@@ -381,10 +381,12 @@ class _Canvas:
 
 def render_chart(data: ChartData, *, collect_boxes: list[LabelBox] | None = None) -> bytes:
     """The picture as PNG bytes, exactly 1200x600; label boxes go to `collect_boxes`."""
+    from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    with _LOCK:
+    # Curated text is text: a "$" in a title must not start mathtext.
+    with _LOCK, rc_context({"text.parse_math": False}):
         figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
         canvas = _Canvas(figure, FigureCanvasAgg(figure).get_renderer())  # type: ignore[no-untyped-call]
         _draw(canvas, data)
