@@ -267,7 +267,9 @@ def _status(
     if outcome.status == "late":
         return "late", f"late by {_days((done - due).days)}", (due, max(due, done))
     if outcome.status == "missed":
-        return "missed", f"missed, open {_days((today - due).days)}", (due, max(due, today))
+        open_for = (today - due).days
+        label = f"missed, open {_days(open_for)}" if open_for > 0 else "missed"
+        return "missed", label, (due, max(due, today))
     return "superseded", f"superseded {done:%d %b %Y}", (min(due, done), max(due, done))
 
 
@@ -574,15 +576,11 @@ def _lane_title(canvas: _Canvas, ax: Axes, row: int, lane: Lane) -> None:
 def _lane_bar(canvas: _Canvas, data: ChartData, ax: Axes, row: int, lane: Lane) -> None:
     color = COLORS[lane.status]
     for mark in lane.marks:
+        tick = COLORS.get(mark.status, MUTED)
         ax.plot(
-            _num(mark.date),
-            row,
-            marker="|",
-            markersize=18,
-            markeredgewidth=3,
-            color=COLORS.get(mark.status, MUTED),
-            zorder=3,
+            _num(mark.date), row, marker="|", markersize=18, markeredgewidth=3, color=tick, zorder=3
         )
+        _block(canvas, ax, _num(mark.date), row, 4)
     if lane.bar is not None:
         begin, finish = (_num(d) for d in lane.bar)
         ax.plot(
@@ -600,6 +598,7 @@ def _lane_bar(canvas: _Canvas, data: ChartData, ax: Axes, row: int, lane: Lane) 
                 markeredgecolor="white",
                 zorder=4,
             )
+            _block(canvas, ax, _num(lane.outcome_date), row, 7)
     if lane.due_shown or (lane.bar is None and data.start <= lane.due <= data.end):
         face = color if lane.status == "met" else "white"
         ax.plot(
@@ -612,11 +611,18 @@ def _lane_bar(canvas: _Canvas, data: ChartData, ax: Axes, row: int, lane: Lane) 
             markeredgewidth=1.6,
             zorder=5,
         )
+        _block(canvas, ax, _num(lane.due), row, 8)
     if lane.side == "after":
         ax.plot(_num(data.end), row, marker=">", markersize=12, color=color, zorder=3)
     elif lane.side == "before":
         ax.plot(_num(data.start), row, marker="<", markersize=12, color=color, zorder=3)
     _lane_label(canvas, data, ax, row, lane, color)
+
+
+def _block(canvas: _Canvas, ax: Axes, x: float, row: int, half: float) -> None:
+    """Keep labels off a marker drawn at (x, row): `half` pixels each way."""
+    px, py = ax.transData.transform((x, row))
+    canvas.taken.append(LabelBox("mark", "", px - half, py - half, px + half, py + half))
 
 
 def _lane_label(
@@ -625,46 +631,39 @@ def _lane_label(
     """The outcome words beside the bar: right of it, else left of it, else on it."""
     left, right = (_num(d) for d in lane.bar) if lane.bar else (_num(data.end),) * 2
     gap = (ax.get_xlim()[1] - ax.get_xlim()[0]) * 0.012
-    beside = {"color": color, "backgroundcolor": "none"}
-    on_bar = {"color": "white"}
-    tries: list[tuple[float, str, dict[str, str]]] = [
-        (right + gap * 1.6, "left", beside),
-        (left - gap * 1.6, "right", beside),
-        (right - gap * 2.4, "right", on_bar),
+    # Dark words on the amber bar, white ones on the darker bars.
+    on_bar = INK if lane.status == "late" else "white"
+    leftmost = min([left, *(_num(m.date) for m in lane.marks)])
+    tries = [
+        (right + gap * 1.6, "left", color, False),
+        (left - gap * 1.6, "right", color, False),
+        (right - gap * 2.4, "right", on_bar, True),
+        (leftmost - gap * 1.2, "right", color, False),
     ]
     if lane.side == "after":
-        tries = [(_num(data.end) - gap * 2.4, "right", beside)]
+        tries = [(_num(data.end) - gap * 2.4, "right", color, False)]
     elif lane.side == "before":
-        tries = [(_num(data.start) + gap * 2.4, "left", beside)]
-    for x, align, colors in tries:
-        text = ax.text(
-            x,
-            row,
-            lane.label,
-            ha=align,
-            va="center",
-            fontsize=9.5,
-            fontweight="bold",
-            color=colors["color"],
-            zorder=6,
-        )
-        if _inside(canvas, ax, text) and canvas.fits(text):
+        tries = [(_num(data.start) + gap * 2.4, "left", color, False)]
+    for x, align, ink, inside_bar in tries:
+        text = _outcome_text(ax, x, row, lane.label, align, ink)
+        if inside_bar:
+            low, high = ax.transData.transform([(left, row), (right, row)])[:, 0]
+            box = canvas.box(text)
+            if box.x0 >= low + 10 and box.x1 <= high - 8 and canvas.fits(text, pad=1):
+                break
+        elif _inside(canvas, ax, text) and canvas.fits(text):
             break
         text.remove()
     else:
-        x, align, colors = tries[-1]
-        text = ax.text(
-            x,
-            row,
-            lane.label,
-            ha=align,
-            va="center",
-            fontsize=9.5,
-            fontweight="bold",
-            color=colors["color"],
-            zorder=6,
-        )
+        x, align, ink, _ = tries[2] if lane.bar else tries[0]
+        text = _outcome_text(ax, x, row, lane.label, align, ink)
     canvas.keep("outcome", text)
+
+
+def _outcome_text(ax: Axes, x: float, row: int, words: str, align: str, ink: str) -> Text:
+    return ax.text(
+        x, row, words, ha=align, va="center", fontsize=9.5, fontweight="bold", color=ink, zorder=6
+    )
 
 
 def _inside(canvas: _Canvas, ax: Axes, text: Text) -> bool:
