@@ -437,9 +437,18 @@ def _style_axes(lanes_ax: Axes, events_ax: Axes) -> None:
 
 def _header(canvas: _Canvas, data: ChartData) -> None:
     figure = canvas.figure
-    title = figure.text(
-        0.012, 0.955, data.title, fontsize=15, fontweight="bold", color=INK, va="center"
-    )
+    name = data.dossier_title
+    for attempt in range(12):
+        size = max(11, 15 - attempt)
+        words = data.title.replace(data.dossier_title, name, 1)
+        title = figure.text(
+            0.012, 0.955, words, fontsize=size, fontweight="bold", color=INK, va="center"
+        )
+        if canvas.fits(title) or len(name) < 12:
+            break
+        title.remove()
+        if size == 11:  # too long even small: shorten the dossier's name, keep the date
+            name = textwrap.shorten(name, int(len(name) * 0.85), placeholder="…")
     canvas.keep("title", title)
     _legend(canvas)
 
@@ -541,7 +550,7 @@ def _lanes(canvas: _Canvas, data: ChartData, ax: Axes) -> None:
     for row, lane in enumerate(data.lanes):
         if row % 2 == 0:
             ax.axhspan(row - 0.5, row + 0.5, color="#f3f5f8", zorder=0, linewidth=0)
-        _lane_title(canvas, ax, row, lane)
+        _lane_title(canvas, ax, row, lane, len(data.lanes))
         _lane_bar(canvas, data, ax, row, lane)
     if not data.lanes:
         empty = ax.text(
@@ -557,8 +566,9 @@ def _lanes(canvas: _Canvas, data: ChartData, ax: Axes) -> None:
         canvas.keep("lane", empty)
 
 
-def _lane_title(canvas: _Canvas, ax: Axes, row: int, lane: Lane) -> None:
-    lines = textwrap.wrap(lane.title, 40, max_lines=2, placeholder="…")
+def _lane_title(canvas: _Canvas, ax: Axes, row: int, lane: Lane, rows: int) -> None:
+    # Two lines while the rows are tall enough; one, and smaller, for a long list.
+    lines = textwrap.wrap(lane.title, 40, max_lines=2 if rows <= 7 else 1, placeholder="…")
     text = ax.text(
         -0.012,
         row,
@@ -566,7 +576,7 @@ def _lane_title(canvas: _Canvas, ax: Axes, row: int, lane: Lane) -> None:
         transform=ax.get_yaxis_transform(),
         ha="right",
         va="center",
-        fontsize=9.5,
+        fontsize=9.5 if rows <= 10 else 8,
         color=INK,
         linespacing=1.15,
     )
