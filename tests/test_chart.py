@@ -290,3 +290,15 @@ def test_curated_text_draws_as_written_and_sparse_stores(tmp_path: Path) -> None
     data = chart_data(empty, clock("2024-02-01"))
     assert data.lanes == () and data.events == ()
     assert png_size(render_chart(data)) == (1200, 600)
+
+
+def test_quiet_record_ends_the_axis_soon_after_its_last_entry(store: Store) -> None:
+    data = chart_data(store, clock("2024-06-01"))
+    assert date(2021, 8, 30) < data.end < date(2022, 1, 1)
+    assert not data.today_shown
+    un = next(lane for lane in data.lanes if lane.slug == "un-sanctions")
+    assert un.continues and un.bar == (date(2020, 5, 29), data.end)
+    assert un.label == f"missed, open {(date(2024, 6, 1) - date(2020, 5, 29)).days:,} d"
+    boxes: list[LabelBox] = []
+    render_chart(data, collect_boxes=boxes)
+    assert "replay day (2024-06-01) is further right ▸" in [b.text for b in boxes]

@@ -160,7 +160,7 @@ def chart_data(
     if start is not None and end is not None and start > end:
         raise InputError(f"`from` ({start}) is after `to` ({end}); swap them")
     if start is not None and start > today:
-        raise InputError(f"`from` ({start}) is after today ({today}); the chart shows the record")
+        raise InputError(f"`from` ({start}) is after today ({today}); the chart ends today")
     info = store.info()
     resolved = store.deadlines(today)
     known_events = store.events(today)
@@ -512,7 +512,7 @@ def _today_line(canvas: _Canvas, data: ChartData, lanes_ax: Axes, events_ax: Axe
         note = lanes_ax.text(
             1.0,
             1.02,
-            f"today ({data.as_of}) is further right ▸",
+            f"{'replay day' if data.replay else 'today'} ({data.as_of}) is further right ▸",
             transform=lanes_ax.transAxes,
             ha="right",
             va="bottom",
