@@ -677,6 +677,7 @@ def _outcome_text(ax: Axes, x: float, row: int, words: str, align: str, ink: str
 
 
 def _inside(canvas: _Canvas, ax: Axes, text: Text) -> bool:
+    """Within the plot's width; the last few pixels, right of the axis end, may be used."""
     box = canvas.box(text)
     frame = ax.get_window_extent(canvas.renderer)
     return bool(box.x0 >= frame.x0 and box.x1 <= frame.x1 + 12)
