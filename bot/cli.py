@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from briefings.store import Store
 
 FORMATS = ("text", "json", "slack", "discord")
-KINDS = ("status", "countdown", "timeline", "event", "digest")
+KINDS = ("status", "countdown", "timeline", "event", "digest", "chart")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -43,6 +43,8 @@ def main() -> None:
       accord-bot brief status
       accord-bot brief countdown --deadline drawdown-8600 --as-of 2020-03-05
       accord-bot brief timeline --from 2020-03-01 --to 2020-03-31 --format json
+      accord-bot brief chart --as-of 2020-09-01 --out chart.png
+      accord-bot export ics --out deadlines.ics
       accord-bot store check my-dossier.yaml
       accord-bot run
     """
@@ -69,9 +71,14 @@ def main() -> None:
 )
 @click.option("--deadline", metavar="SLUG", help="countdown: just this deadline.")
 @click.option("--id", "event_id", metavar="EVENT", help="event: the event id.")
-@click.option("--from", "start", metavar="YYYY-MM-DD", help="timeline: first day.")
-@click.option("--to", "end", metavar="YYYY-MM-DD", help="timeline: last day.")
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="timeline, chart: first day.")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="timeline, chart: last day.")
 @click.option("--page", type=click.IntRange(min=1), default=1, help="timeline: page number.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="chart: the PNG file to write (required for chart).",
+)
 def brief(
     kind: str,
     as_of: str | None,
@@ -82,13 +89,20 @@ def brief(
     start: str | None,
     end: str | None,
     page: int,
+    out: Path | None,
 ) -> None:
     """Print once exactly what the bot would post for KIND.
 
-    KIND is one of status, countdown, timeline, event, digest.
+    KIND is one of status, countdown, timeline, event, digest, or chart (the timeline
+    picture, written to --out FILE.png).
     """
     from briefings.compose import Composer
 
+    if kind.lower() == "chart":
+        _write_chart(as_of, tz, start, end, out)
+        return
+    if out is not None:
+        fail("--out goes with `brief chart`; the other briefings print to standard output")
     try:
         env = EngineEnv.read(as_of=as_of, tz=tz)
         store = _open_store(env.db_path)
@@ -116,6 +130,31 @@ def _open_store(path: Path) -> Store:
         return Store.open(path)
     except (OSError, sqlite3.DatabaseError) as err:
         fail(f"cannot open the store at {path} (ACCORD_DB): {err}")
+
+
+def _write_chart(
+    as_of: str | None, tz: str | None, start: str | None, end: str | None, out: Path | None
+) -> None:
+    from briefings.artifacts import Artifacts
+
+    if out is None:
+        fail("`brief chart` needs --out FILE.png, the picture to write")
+    try:
+        env = EngineEnv.read(as_of=as_of, tz=tz)
+        made = Artifacts(_open_store(env.db_path)).chart(
+            env.clock(), _optional_day(start), _optional_day(end)
+        )
+    except InputError as err:
+        fail(str(err))
+    _write_file(out, made.content)
+    click.echo(f"wrote {out} ({len(made.content):,} bytes): {made.title}")
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as err:
+        fail(f"cannot write {path}: {err.strerror or err}")
 
 
 def _print_briefing(briefing: Any, fmt: str) -> None:
@@ -205,6 +244,45 @@ def store_import(files: tuple[Path, ...]) -> None:
     revision = _open_store(env.db_path).import_dossiers(dossiers)
     slugs = ", ".join(d.info.slug for d in dossiers)
     click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
+
+
+@main.group()
+def export() -> None:
+    """Write the dossier to files other tools read."""
+
+
+@export.command("ics")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .ics file to write.",
+)
+@click.option(
+    "--events", "with_events", is_flag=True, help="Include the events, not just deadlines."
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="Only what was on the record that day (default: ACCORD_AS_OF or today).",
+)
+def export_ics(out: Path, with_events: bool, as_of: str | None) -> None:
+    """Write the deadlines as an iCalendar file (Google Calendar, Outlook, Apple Calendar).
+
+    Each deadline is an all-day event on its due date with a stable UID, so importing a
+    newer file updates the entries instead of duplicating them.
+    """
+    from briefings.artifacts import Artifacts
+    from briefings.store import Store
+
+    try:
+        env = EngineEnv.read(as_of=as_of)
+        made = Artifacts(Store.open(env.db_path)).calendar(env.clock(), with_events)
+    except InputError as err:
+        fail(str(err))
+    _write_file(out, made.content)
+    click.echo(f"wrote {out} ({len(made.content):,} bytes): {made.title}")
 
 
 @main.command("subscriptions")

@@ -274,6 +274,8 @@ COMMANDS = [
     ["store", "check"],
     ["store", "import"],
     ["subscriptions"],
+    ["export"],
+    ["export", "ics"],
     ["run"],
 ]
 
