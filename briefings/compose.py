@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from briefings.clock import Clock, InputError
 from briefings.countdown import Countdown, count_down
@@ -135,7 +136,7 @@ def countdown(store: Store, clock: Clock, deadline: str | None = None) -> Briefi
     if deadline is not None:
         countdowns = [c for c in countdowns if c.slug == deadline]
         if not countdowns:
-            raise InputError(unknown_deadline_message(store, deadline))
+            raise InputError(unknown_deadline_message(store, deadline, read.today))
         title = f"Countdown: {countdowns[0].resolved.deadline.title}"
     else:
         title = f"Countdowns on {read.today.isoformat()}"
@@ -143,8 +144,14 @@ def countdown(store: Store, clock: Clock, deadline: str | None = None) -> Briefi
     return read.briefing("countdown", title, [Section("Deadlines", countdowns=views)])
 
 
-def unknown_deadline_message(store: Store, slug: str) -> str:
-    return f"no deadline {slug!r}; known deadlines: {', '.join(store.deadline_slugs())}"
+def unknown_deadline_message(store: Store, slug: str, as_of: date | None = None) -> str:
+    """Name the deadlines there are (on the as-of day: those on the record then)."""
+    slugs = store.deadline_slugs()
+    if as_of is not None:
+        visible = {r.deadline.slug for r in store.deadlines(as_of)}
+        slugs = [s for s in slugs if s in visible]
+    day = f" on the record as of {as_of}" if as_of is not None else ""
+    return f"no deadline {slug!r}{day}; known deadlines: {', '.join(slugs) or 'none yet'}"
 
 
 def timeline(
@@ -229,10 +236,14 @@ def digest(store: Store, clock: Clock) -> Briefing:
     read = _Reader(store, clock)
     new_events = store.events_known_on(read.today)
     countdowns = read.countdowns()
+    # An outcome is new today when it was not the one in force on the record yesterday
+    # (an update can enter the record after its own date, once a source reports it).
+    yesterday = read.today - timedelta(days=1)
+    before = {r.deadline.slug: count_down(r, yesterday).outcome for r in store.deadlines(yesterday)}
     changed = tuple(
         read.countdown_view(c)
         for c in countdowns
-        if c.outcome is not None and c.outcome.date == read.today
+        if c.outcome is not None and c.outcome != before.get(c.slug)
     )
     soon = read.today + timedelta(days=COMING_UP_DAYS)
     coming = tuple(
@@ -253,7 +264,60 @@ def digest(store: Store, clock: Clock) -> Briefing:
     return read.briefing("digest", f"Daily digest for {read.today.isoformat()}", sections, notes)
 
 
-Builder = Callable[[], Briefing]
+def reminders(
+    store: Store, clock: Clock, offsets: tuple[int, ...], include_passed: bool = False
+) -> list[Briefing]:
+    """The day's countdown reminders: one briefing listing every deadline whose offset falls
+    today ("7 days until ..."), and one for deadlines due today; with `include_passed`, one
+    for outcomes recorded today on deadlines already passed. Empty when nothing is due."""
+    read = _Reader(store, clock)
+    countdowns = read.countdowns()
+    ahead = tuple(
+        read.countdown_view(c) for c in countdowns if c.days_until > 0 and c.days_until in offsets
+    )
+    due_today = tuple(
+        read.countdown_view(c, full=True) for c in countdowns if c.days_until == 0 and 0 in offsets
+    )
+    briefings = []
+    if ahead:
+        briefings.append(
+            read.briefing(
+                "reminders", _reminder_title(ahead), [Section("Coming up", countdowns=ahead)]
+            )
+        )
+    if due_today:
+        briefings.append(
+            read.briefing(
+                "reminders",
+                f"Due today: {', '.join(v.title for v in due_today)}",
+                [Section("Due today", countdowns=due_today)],
+            )
+        )
+    if include_passed:
+        outcomes = tuple(
+            read.countdown_view(c, full=True)
+            for c in countdowns
+            if c.state == "passed" and c.outcome is not None and c.outcome.date == read.today
+        )
+        if outcomes:
+            briefings.append(
+                read.briefing(
+                    "reminders",
+                    "Outcome recorded today",
+                    [Section("What became of it", countdowns=outcomes)],
+                )
+            )
+    return briefings
+
+
+def _reminder_title(views: tuple[CountdownView, ...]) -> str:
+    first = views[0]
+    more = f" (and {len(views) - 1} more)" if len(views) > 1 else ""
+    days = "1 day" if first.days_until == 1 else f"{first.days_until:,} days"
+    return f"{days} until {first.title}{more}"
+
+
+T = TypeVar("T")
 
 
 class Composer:
@@ -269,7 +333,7 @@ class Composer:
         self.store = store
         self.size = size
         self.compositions = 0
-        self._cache: OrderedDict[tuple[object, ...], Briefing] = OrderedDict()
+        self._cache: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 
     def compose(
         self,
@@ -282,28 +346,30 @@ class Composer:
         end: date | None = None,
         page: int = 1,
     ) -> Briefing:
-        key = (
-            kind,
-            deadline,
-            event_id,
-            start,
-            end,
-            page,
-            clock.today(),
-            clock.zone.key,
-            clock.replay,
-            self.store.revision(),
+        key = (kind, deadline, event_id, start, end, page)
+        return self._cached(
+            key, clock, lambda: self._build(kind, clock, deadline, event_id, start, end, page)
         )
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
-        briefing = self._build(kind, clock, deadline, event_id, start, end, page)
+
+    def reminders(
+        self, clock: Clock, offsets: tuple[int, ...], include_passed: bool
+    ) -> list[Briefing]:
+        key = ("reminders", offsets, include_passed)
+        return self._cached(
+            key, clock, lambda: reminders(self.store, clock, offsets, include_passed)
+        )
+
+    def _cached(self, key: tuple[object, ...], clock: Clock, build: Callable[[], T]) -> T:
+        full_key = (*key, clock.today(), clock.zone.key, clock.replay, self.store.revision())
+        if full_key in self._cache:
+            self._cache.move_to_end(full_key)
+            return self._cache[full_key]  # type: ignore[no-any-return]
+        made = build()
         self.compositions += 1
-        self._cache[key] = briefing
+        self._cache[full_key] = made
         if len(self._cache) > self.size:
             self._cache.popitem(last=False)
-        return briefing
+        return made
 
     def _build(
         self,
