@@ -15,8 +15,8 @@ import threading
 from collections import OrderedDict
 from datetime import date
 
-from bot.delivery import Attachment
 from briefings.clock import Clock
+from briefings.document import Attachment
 from briefings.store import Store
 
 PNG = "image/png"
