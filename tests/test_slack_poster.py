@@ -95,6 +95,17 @@ async def test_one_429_is_retried_in_place(
     assert len(fake.messages) == 1
 
 
+async def test_429_after_the_retry_handler_gives_up(
+    poster: SlackPoster, fake: FakeSlack, briefing: Briefing
+) -> None:
+    fake.fail("chat.postMessage", channel=CHANNEL, times=2, status=429, retry_after=0)
+    result = await poster.post(TARGET, briefing, key="k")
+    assert result.status == "retry" and "rate limited" in result.reason
+    assert result.retry_after == 0
+    assert len(fake.calls("chat.postMessage")) == 2
+    assert fake.messages == []
+
+
 async def test_persistent_429_means_retry_later(
     poster: SlackPoster, fake: FakeSlack, briefing: Briefing
 ) -> None:
