@@ -2,8 +2,9 @@
 
 The adapter is a thin edge: a slash command becomes a `Command` and a `Caller`, the
 shared dispatcher answers with a `Reply`, and the reply becomes Block Kit messages sent
-through the command's response_url. `ack()` always comes first, so Slack hears back
-within its 3 seconds however slow the answer is.
+through the command's response_url (what Bolt's respond() sends, over pooled
+connections). `ack()` always comes first, so Slack hears back within its 3 seconds
+however slow the answer is.
 
     adapter = SlackAdapter(Settings(), dispatcher, store)
     await adapter.start()   # raises AdapterError when auth.test rejects the token
@@ -13,7 +14,6 @@ within its 3 seconds however slow the answer is.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -146,7 +146,7 @@ def classify(err: Exception) -> PostResult:
         if code in FATAL:
             return PostResult("fatal", FATAL[code])
         return PostResult("retry", f"Slack refused the post ({code or status})", 60.0)
-    if isinstance(err, asyncio.TimeoutError | TimeoutError):
+    if isinstance(err, TimeoutError):
         return PostResult("retry", "timed out talking to Slack", 5.0)
     if isinstance(err, aiohttp.ClientError):
         return PostResult("retry", f"could not reach Slack ({type(err).__name__})", 5.0)

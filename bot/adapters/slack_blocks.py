@@ -272,5 +272,5 @@ def reply_text(text: str, usage: str | None = None) -> str:
 
 
 def flatten(payloads: Iterable[Payload]) -> list[Block]:
-    """Every block of several payloads, in order (for tests and the bench)."""
+    """Every block of several payloads, in order."""
     return [block for payload in payloads for block in payload["blocks"]]
