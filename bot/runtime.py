@@ -156,6 +156,8 @@ def run_bot() -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # APScheduler logs every job run at INFO; our own loggers say what matters.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         settings = Settings()
     except ValidationError as err:

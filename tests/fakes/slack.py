@@ -62,6 +62,12 @@ class FakeSlack:
     messages: list[Posted] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     port: int = 0
+    # Seconds to hold the answer to an accepted chat.postMessage (the message is already
+    # recorded): widens the window in which a bot can die between post and ledger.
+    post_delay: float = 0.0
+    # chat.postMessage calls allowed per second, like Slack's own limits: more get 429.
+    rate_limit: float | None = None
+    rate_limited: int = 0
     # False: accept response_url posts without parsing or keeping them (the bench).
     keep_responses: bool = True
     response_event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -70,6 +76,7 @@ class FakeSlack:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._window, self._window_count = -1, 0
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         app = web.Application()
@@ -182,8 +189,25 @@ class FakeSlack:
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
+        if method == "chat.postMessage" and self._over_rate():
+            self.rate_limited += 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
         data: dict[str, Any] = handler(params)
+        if method == "chat.postMessage" and self.post_delay:
+            await asyncio.sleep(self.post_delay)
         return web.json_response({"ok": True, **data})
+
+    def _over_rate(self) -> bool:
+        """A fixed one-second window, as Slack counts its per-minute tiers."""
+        if self.rate_limit is None:
+            return False
+        second = int(asyncio.get_running_loop().time())
+        if second != self._window:
+            self._window, self._window_count = second, 0
+        self._window_count += 1
+        return self._window_count > self.rate_limit
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Test"}
