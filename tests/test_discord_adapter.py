@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from discord_support import ICS, PNG, REPLAY_DAY, make_settings, option, running_bot, sub
+from discord_support import (
+    ICS,
+    PNG,
+    REPLAY_DAY,
+    MemoryDesk,
+    make_settings,
+    option,
+    running_bot,
+    sub,
+)
 from fakes.discord import (
     APPLICATION_ID,
     EVERYONE,
@@ -21,7 +31,7 @@ from fakes.discord import (
 
 from bot.adapters import AdapterError
 from bot.adapters.discord import DiscordAdapter, rank
-from bot.commands import Dispatcher
+from bot.commands import Caller, Command, CommandError, Dispatcher
 from briefings.clock import Clock
 from briefings.compose import Composer
 from briefings.store import Store
@@ -157,7 +167,8 @@ async def test_every_message_the_bot_sends_allows_no_mentions(tmp_path: Path) ->
         tokens.append(await bot.fake.inject("accord", sub("unsubscribe"), permissions=manage))
         for token in tokens:
             await bot.fake.wait_answers(token)
-        await bot.fake.wait_answers(tokens[-4], 2)  # the deferred calendar's follow-up
+        for token in tokens[-4:-2]:  # calendar and chart: deferred, then followed up
+            await bot.fake.wait_answers(token, 2)
         sent = bot.fake.sent_messages()
         assert len(sent) >= len(tokens)
         for message in sent:
@@ -313,3 +324,33 @@ async def test_a_rejected_token_stops_the_start(tmp_path: Path) -> None:
     finally:
         store.close()
         await fake.close()
+
+
+class SlowDesk(MemoryDesk):
+    """A desk that takes its time, as a busy database would."""
+
+    async def describe(self, caller: Caller) -> str:
+        await asyncio.sleep(0.2)
+        return "Subscriptions: none"
+
+    async def subscribe(self, caller: Caller, command: Command) -> str:
+        await asyncio.sleep(0.2)
+        raise CommandError("That channel cannot take a digest.")
+
+
+async def test_a_slow_answer_is_deferred_then_followed_up(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        bot.adapter.answer_within = 0.05
+        bot.adapter.dispatcher.desk = SlowDesk()
+        token = await bot.fake.inject("accord", sub("subscriptions"))
+        defer, followup = await bot.fake.wait_answers(token, 2)
+        assert (defer.type, followup.kind) == (5, "followup")
+        assert "Subscriptions: none" in _text(followup.payload)
+        assert not followup.ephemeral
+
+        # A private answer after a public defer replaces the public placeholder.
+        options = sub("digest", group="subscribe")
+        token = await bot.fake.inject("accord", options, permissions=EVERYONE | MANAGE_GUILD)
+        defer, delete, followup = await bot.fake.wait_answers(token, 3)
+        assert (defer.type, delete.kind) == (5, "delete")
+        assert followup.ephemeral and "cannot take a digest" in _text(followup.payload)

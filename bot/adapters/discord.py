@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache
@@ -64,6 +65,7 @@ ANSWER_WITHIN = 1.5
 DEFER_AT_ONCE = frozenset({"chart", "calendar"})
 SYNC_TABLE = "discord_sync"
 NONCE_LENGTH = 25
+RENDER_CACHE = 64
 
 
 # -- autocomplete ranking ------------------------------------------------------------------
@@ -161,6 +163,7 @@ class DiscordAdapter:
         self.dispatcher = dispatcher
         self.store = store
         self.ready_timeout = ready_timeout
+        self.answer_within = ANSWER_WITHIN
         self.client = AccordClient(
             self._setup,
             guild_ready_timeout=guild_ready_timeout,
@@ -172,6 +175,7 @@ class DiscordAdapter:
         self.poster = DiscordPoster(self.client)
         self.synced: bool | None = None  # whether the last start synced the commands
         self._runner: asyncio.Task[None] | None = None
+        self._rendered: OrderedDict[int, tuple[Briefing, list[dict[str, Any]]]] = OrderedDict()
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -264,14 +268,29 @@ class DiscordAdapter:
         except CommandError as err:
             await self.respond(interaction, Reply.failure(err.message, err.usage))
             return
-        work = asyncio.ensure_future(self._dispatch(command, interaction))
-        if command.name not in DEFER_AT_ONCE:
-            done, _ = await asyncio.wait({work}, timeout=ANSWER_WITHIN)
-            if done:
-                await self.respond(interaction, work.result())
-                return
-        await interaction.response.defer(thinking=True)
-        await self.follow_up(interaction, await work)
+        if command.name in DEFER_AT_ONCE:
+            await interaction.response.defer(thinking=True)
+            await self.follow_up(interaction, await self._dispatch(command, interaction))
+            return
+        # Most answers are ready in a millisecond: answer directly. If this one is not
+        # ready in time, a timer defers it (keeping Discord's 3 seconds) while it runs on.
+        deferring: list[asyncio.Task[None]] = []
+
+        async def defer() -> None:
+            await interaction.response.defer(thinking=True)
+
+        timer = asyncio.get_running_loop().call_later(
+            self.answer_within, lambda: deferring.append(asyncio.ensure_future(defer()))
+        )
+        try:
+            reply = await self._dispatch(command, interaction)
+        finally:
+            timer.cancel()
+        if not deferring:
+            await self.respond(interaction, reply)
+            return
+        await deferring[0]
+        await self.follow_up(interaction, reply)
 
     async def _dispatch(self, command: Command, interaction: Interaction) -> Reply:
         try:
@@ -284,14 +303,11 @@ class DiscordAdapter:
 
     async def respond(self, interaction: Interaction, reply: Reply) -> None:
         """The first answer to an interaction, then follow-ups for any further messages."""
-        payloads = self.payloads(reply)
         ephemeral = not reply.public
-        first, *rest = payloads
-        await interaction.response.send_message(
-            **message_kwargs(first, reply.attachment), ephemeral=ephemeral
-        )
-        for payload in rest:
-            await interaction.followup.send(**message_kwargs(payload), ephemeral=ephemeral)
+        first, *rest = self.messages(reply)
+        await interaction.response.send_message(**first, ephemeral=ephemeral)
+        for kwargs in rest:
+            await interaction.followup.send(**kwargs, ephemeral=ephemeral)
 
     async def follow_up(self, interaction: Interaction, reply: Reply) -> None:
         """Answer after a (public) defer; a private reply replaces the public placeholder."""
@@ -299,17 +315,27 @@ class DiscordAdapter:
         if ephemeral:
             with contextlib.suppress(discord.HTTPException):
                 await interaction.delete_original_response()
-        for index, payload in enumerate(self.payloads(reply)):
-            attachment = reply.attachment if index == 0 else None
-            await interaction.followup.send(
-                **message_kwargs(payload, attachment), ephemeral=ephemeral
-            )
+        for kwargs in self.messages(reply):
+            await interaction.followup.send(**kwargs, ephemeral=ephemeral)
 
-    def payloads(self, reply: Reply) -> list[Payload]:
-        payloads = reply_payloads(reply)
+    def messages(self, reply: Reply) -> list[dict[str, Any]]:
+        """discord.py send() arguments per message; a file goes with the first."""
         if reply.attachment is not None:
-            payloads[0] = attach_file(payloads[0], reply.attachment)
-        return payloads
+            payloads = reply_payloads(reply)
+            first = message_kwargs(attach_file(payloads[0], reply.attachment), reply.attachment)
+            return [first, *(message_kwargs(p) for p in payloads[1:])]
+        briefing = reply.briefing
+        if briefing is None:
+            return [message_kwargs(p) for p in reply_payloads(reply)]
+        # The composer hands out the same Briefing object while nothing changed, so its
+        # rendering is kept too (embeds are only read when sent).
+        cached = self._rendered.get(id(briefing))
+        if cached is None or cached[0] is not briefing:
+            cached = (briefing, [message_kwargs(p) for p in reply_payloads(reply)])
+            self._rendered[id(briefing)] = cached
+            if len(self._rendered) > RENDER_CACHE:
+                self._rendered.popitem(last=False)
+        return cached[1]
 
     async def _on_tree_error(
         self, interaction: Interaction, error: app_commands.AppCommandError
@@ -318,9 +344,7 @@ class DiscordAdapter:
         reply = Reply.failure("Something went wrong on our side; nothing was changed. Try again.")
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
-                await interaction.followup.send(
-                    **message_kwargs(self.payloads(reply)[0]), ephemeral=True
-                )
+                await interaction.followup.send(**self.messages(reply)[0], ephemeral=True)
             else:
                 await self.respond(interaction, reply)
 
@@ -345,10 +369,25 @@ class DiscordAdapter:
         return choices(rank(zone_names(), current))
 
 
+class RenderedEmbed(discord.Embed):
+    """An embed sent exactly as `discord_embeds` rendered it (already within the limits).
+
+    discord.py rebuilds an embed's JSON on every send; a briefing's embeds are rendered
+    once and sent as they are.
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self._rendered = data
+
+    def to_dict(self) -> Any:
+        return self._rendered
+
+
 def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> dict[str, Any]:
     """A message payload as discord.py send() arguments (embeds, content, file)."""
     kwargs: dict[str, Any] = {
-        "embeds": [discord.Embed.from_dict(e) for e in payload.get("embeds", [])],
+        "embeds": [RenderedEmbed(e) for e in payload.get("embeds", [])],
         "allowed_mentions": discord.AllowedMentions.none(),
     }
     if payload.get("content"):

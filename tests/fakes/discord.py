@@ -47,6 +47,7 @@ class Recorded:
     headers: dict[str, str]
     json: Any = None
     files: list[dict[str, Any]] = field(default_factory=list)
+    at: float = 0.0  # time.perf_counter() when the request arrived
 
 
 @dataclass
@@ -56,7 +57,7 @@ class Answer:
     kind: str  # "callback" | "followup" | "edit" | "delete"
     payload: dict[str, Any]
     files: list[dict[str, Any]] = field(default_factory=list)
-    at: float = 0.0
+    at: float = 0.0  # when the request carrying it arrived
 
     @property
     def type(self) -> int | None:
@@ -342,8 +343,8 @@ class FakeDiscord:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._sockets)), timeout)
 
-    async def _note(self, token: str, answer: Answer) -> None:
-        answer.at = time.perf_counter()
+    async def _note(self, token: str, answer: Answer, arrived: float | None = None) -> None:
+        answer.at = arrived or time.perf_counter()
         async with self._changed:
             self.answers.setdefault(token, []).append(answer)
             self._changed.notify_all()
@@ -367,6 +368,7 @@ class FakeDiscord:
         self, request: web.Request, handler: Callable[[web.Request], Any]
     ) -> web.StreamResponse:
         entry = Recorded(request.method, request.path, dict(request.query), dict(request.headers))
+        entry.at = time.perf_counter()
         if request.content_type == JSON_TYPE and request.can_read_body:
             entry.json = await request.json()
         elif request.content_type == "multipart/form-data":
@@ -512,7 +514,7 @@ class FakeDiscord:
             return invalid
         if any(a.kind == "callback" for a in self.answers.get(token, [])):
             return self._error(400, 40060, "Interaction has already been acknowledged.")
-        await self._note(token, Answer("callback", payload, recorded.files))
+        await self._note(token, Answer("callback", payload, recorded.files), recorded.at)
         interaction = {
             "id": request.match_info["id"],
             "type": 2,
