@@ -187,6 +187,26 @@ def store_import(files: tuple[Path, ...]) -> None:
     click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
 
 
+@main.command("subscriptions")
+def subscriptions_list() -> None:
+    """List every channel's subscriptions, paused ones with the reason."""
+    from bot.desk import describe_subscription
+    from bot.subscriptions import Subscriptions
+    from briefings.store import Store
+
+    try:
+        env = EngineEnv.read()
+    except InputError as err:
+        fail(str(err))
+    subs = Subscriptions(Store.open(env.db_path).db)
+    rows = subs.all()
+    if not rows:
+        click.echo("no subscriptions")
+    for sub in rows:
+        where = f"{sub.platform} {sub.workspace} #{sub.channel}"
+        click.echo(f"{where}: {describe_subscription(sub, None)[2:]}")
+
+
 @main.command()
 def run() -> None:
     """Start every adapter whose credentials are set; with none, the console."""

@@ -13,7 +13,8 @@ from typing import Literal, Protocol
 
 from briefings.document import Briefing
 
-Status = Literal["delivered", "retry", "gone", "fatal"]
+# `failed` is the courier's own verdict after its bounded retries; posters never return it.
+Status = Literal["delivered", "retry", "gone", "fatal", "failed"]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from briefings.clock import Clock, InputError
 from briefings.countdown import Countdown, count_down
@@ -253,7 +254,60 @@ def digest(store: Store, clock: Clock) -> Briefing:
     return read.briefing("digest", f"Daily digest for {read.today.isoformat()}", sections, notes)
 
 
-Builder = Callable[[], Briefing]
+def reminders(
+    store: Store, clock: Clock, offsets: tuple[int, ...], include_passed: bool = False
+) -> list[Briefing]:
+    """The day's countdown reminders: one briefing listing every deadline whose offset falls
+    today ("7 days until ..."), and one for deadlines due today; with `include_passed`, one
+    for outcomes recorded today on deadlines already passed. Empty when nothing is due."""
+    read = _Reader(store, clock)
+    countdowns = read.countdowns()
+    ahead = tuple(
+        read.countdown_view(c) for c in countdowns if c.days_until > 0 and c.days_until in offsets
+    )
+    due_today = tuple(
+        read.countdown_view(c, full=True) for c in countdowns if c.days_until == 0 and 0 in offsets
+    )
+    briefings = []
+    if ahead:
+        briefings.append(
+            read.briefing(
+                "reminders", _reminder_title(ahead), [Section("Coming up", countdowns=ahead)]
+            )
+        )
+    if due_today:
+        briefings.append(
+            read.briefing(
+                "reminders",
+                f"Due today: {', '.join(v.title for v in due_today)}",
+                [Section("Due today", countdowns=due_today)],
+            )
+        )
+    if include_passed:
+        outcomes = tuple(
+            read.countdown_view(c, full=True)
+            for c in countdowns
+            if c.state == "passed" and c.outcome is not None and c.outcome.date == read.today
+        )
+        if outcomes:
+            briefings.append(
+                read.briefing(
+                    "reminders",
+                    "Outcome recorded today",
+                    [Section("What became of it", countdowns=outcomes)],
+                )
+            )
+    return briefings
+
+
+def _reminder_title(views: tuple[CountdownView, ...]) -> str:
+    first = views[0]
+    more = f" (and {len(views) - 1} more)" if len(views) > 1 else ""
+    days = "1 day" if first.days_until == 1 else f"{first.days_until:,} days"
+    return f"{days} until {first.title}{more}"
+
+
+T = TypeVar("T")
 
 
 class Composer:
@@ -269,7 +323,7 @@ class Composer:
         self.store = store
         self.size = size
         self.compositions = 0
-        self._cache: OrderedDict[tuple[object, ...], Briefing] = OrderedDict()
+        self._cache: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 
     def compose(
         self,
@@ -282,28 +336,30 @@ class Composer:
         end: date | None = None,
         page: int = 1,
     ) -> Briefing:
-        key = (
-            kind,
-            deadline,
-            event_id,
-            start,
-            end,
-            page,
-            clock.today(),
-            clock.zone.key,
-            clock.replay,
-            self.store.revision(),
+        key = (kind, deadline, event_id, start, end, page)
+        return self._cached(
+            key, clock, lambda: self._build(kind, clock, deadline, event_id, start, end, page)
         )
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
-        briefing = self._build(kind, clock, deadline, event_id, start, end, page)
+
+    def reminders(
+        self, clock: Clock, offsets: tuple[int, ...], include_passed: bool
+    ) -> list[Briefing]:
+        key = ("reminders", offsets, include_passed)
+        return self._cached(
+            key, clock, lambda: reminders(self.store, clock, offsets, include_passed)
+        )
+
+    def _cached(self, key: tuple[object, ...], clock: Clock, build: Callable[[], T]) -> T:
+        full_key = (*key, clock.today(), clock.zone.key, clock.replay, self.store.revision())
+        if full_key in self._cache:
+            self._cache.move_to_end(full_key)
+            return self._cache[full_key]  # type: ignore[no-any-return]
+        made = build()
         self.compositions += 1
-        self._cache[key] = briefing
+        self._cache[full_key] = made
         if len(self._cache) > self.size:
             self._cache.popitem(last=False)
-        return briefing
+        return made
 
     def _build(
         self,

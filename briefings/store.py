@@ -190,6 +190,9 @@ class Store:
         db.execute("PRAGMA busy_timeout = 5000")
         if str(path) != ":memory:":
             db.enable_wal()
+            # In WAL mode NORMAL survives a crash of the process (not of the machine) and
+            # spares an fsync per commit: the delivery ledger commits once per post.
+            db.execute("PRAGMA synchronous = NORMAL")
         migrations.apply(db)
         store = cls(db)
         if seed and store.revision() == 0:

@@ -1,0 +1,202 @@
+"""Posting scheduled briefings: the ledger claim, bounded concurrency and rate, retries.
+
+`Courier.deliver` is the one path every digest and reminder takes to a channel: claim
+the delivery key, post through the platform's Poster within its concurrency and rate,
+retry what can be retried with bounded backoff, pause channels that are gone, and stop a
+platform whose credentials are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.delivery import Attachment, Poster, PostResult, Target
+from bot.ledger import Claim, Ledger
+from bot.subscriptions import Subscription, Subscriptions
+from briefings.document import Briefing
+
+log = logging.getLogger("accord.delivery")
+
+MAX_ATTEMPTS = 6
+MAX_BACKOFF = 60.0
+
+
+class RateLimiter:
+    """Spaces calls evenly at `rate` per second (a token bucket of depth one)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        async with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+@dataclass
+class _Lane:
+    """One platform's poster with its concurrency and rate limits."""
+
+    poster: Poster
+    slots: asyncio.Semaphore
+    rate: RateLimiter
+    stopped: str | None = None
+
+
+class Courier:
+    def __init__(
+        self,
+        ledger: Ledger,
+        subscriptions: Subscriptions,
+        posters: Sequence[Poster],
+        *,
+        concurrency: int = 20,
+        rate_per_second: float = 40.0,
+        base_backoff: float = 1.0,
+    ) -> None:
+        self.ledger = ledger
+        self.subscriptions = subscriptions
+        self.base_backoff = base_backoff
+        self.lanes = {
+            p.platform: _Lane(p, asyncio.Semaphore(concurrency), RateLimiter(rate_per_second))
+            for p in posters
+        }
+        self.in_flight: set[asyncio.Task[str]] = set()
+
+    def platform_stopped(self, platform: str) -> str | None:
+        lane = self.lanes.get(platform)
+        return "no adapter for this platform" if lane is None else lane.stopped
+
+    async def deliver(
+        self,
+        sub: Subscription,
+        key: str,
+        local_date: str,
+        briefings: Sequence[Briefing],
+        attachment: Attachment | None = None,
+    ) -> str:
+        """Claim `key` and post; returns the ledger status (or `duplicate` if claimed before)."""
+        if self.platform_stopped(sub.platform):
+            return "skipped"
+        if not self.ledger.claim(key, sub.id, sub.kind, local_date):
+            return "duplicate"
+        return await self._tracked(self._post_all(sub, key, briefings, attachment))
+
+    async def settle(
+        self, claim: Claim, sub: Subscription | None, briefings: Sequence[Briefing]
+    ) -> str:
+        """Finish an orphaned claim: ask the platform whether it arrived, else post it."""
+        if not self.ledger.adopt(claim):
+            return "taken"
+        if sub is None or sub.paused:
+            self.ledger.finish(claim.key, "cancelled", "subscription removed or paused")
+            return "cancelled"
+        lane = self.lanes.get(sub.platform)
+        if lane is None:
+            self.ledger.finish(claim.key, "interrupted", "platform not running")
+            return "interrupted"
+        target = Target(sub.platform, sub.workspace, sub.channel)
+        try:
+            arrived = await lane.poster.was_posted(target, claim.key)
+        except Exception:  # the answer is only a hint; posting again is the fallback
+            log.exception("could not ask %s whether %s arrived", sub.platform, claim.key)
+            arrived = None
+        if arrived:
+            self.ledger.finish(claim.key, "delivered", "confirmed after restart")
+            return "delivered"
+        return await self._tracked(self._post_all(sub, claim.key, briefings, None))
+
+    async def _tracked(self, work: Coroutine[Any, Any, str]) -> str:
+        task = asyncio.ensure_future(work)
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+        return await asyncio.shield(task)
+
+    async def _post_all(
+        self,
+        sub: Subscription,
+        key: str,
+        briefings: Sequence[Briefing],
+        attachment: Attachment | None,
+    ) -> str:
+        target = Target(sub.platform, sub.workspace, sub.channel)
+        status, message_id = "delivered", None
+        for index, briefing in enumerate(briefings):
+            part_key = key if index == 0 else f"{key}#{index}"
+            result = await self._post_one(
+                sub, target, part_key, briefing, attachment if index == 0 else None
+            )
+            if result.status != "delivered":
+                status = result.status
+                self._record(sub, key, result)
+                return status
+            message_id = message_id or result.message_id
+        self.ledger.finish(key, status, message_id=message_id)
+        return status
+
+    async def _post_one(
+        self,
+        sub: Subscription,
+        target: Target,
+        key: str,
+        briefing: Briefing,
+        attachment: Attachment | None,
+    ) -> PostResult:
+        lane = self.lanes[sub.platform]
+        result = PostResult("retry", "not attempted")
+        for attempt in range(MAX_ATTEMPTS):
+            if lane.stopped:
+                return PostResult("fatal", lane.stopped)
+            async with lane.slots:
+                await lane.rate.wait()
+                try:
+                    result = await lane.poster.post(
+                        target, briefing, key=key, attachment=attachment
+                    )
+                except (TimeoutError, OSError) as err:
+                    result = PostResult("retry", f"network error: {err.__class__.__name__}")
+            if result.status != "retry":
+                return result
+            delay = (
+                result.retry_after
+                if result.retry_after is not None
+                else (self.base_backoff * 2**attempt)
+            )
+            log.info("retrying %s in %.1fs: %s", key, delay, result.reason)
+            await asyncio.sleep(min(delay, MAX_BACKOFF))
+        return PostResult("failed", f"gave up after {MAX_ATTEMPTS} attempts: {result.reason}")
+
+    def _record(self, sub: Subscription, key: str, result: PostResult) -> None:
+        if result.status == "gone":
+            self.subscriptions.pause(sub.id, result.reason)
+            log.warning("paused %s: %s", sub.id, result.reason)
+        elif result.status == "fatal":
+            lane = self.lanes[sub.platform]
+            if not lane.stopped:
+                lane.stopped = result.reason or "credentials refused"
+                log.error("STOPPING all %s deliveries: %s", sub.platform, lane.stopped)
+        self.ledger.finish(key, result.status, result.reason)
+
+    async def drain(self, timeout: float) -> None:
+        """Let in-flight posts finish; record the rest as interrupted (settled on restart)."""
+        if not self.in_flight:
+            return
+        _done, pending = await asyncio.wait(set(self.in_flight), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        self.ledger.db.execute(
+            "UPDATE deliveries SET status = 'interrupted' WHERE owner = ? AND status = 'claimed'",
+            [self.ledger.owner],
+        )

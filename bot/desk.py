@@ -1,0 +1,86 @@
+"""The subscription desk: /accord subscribe, unsubscribe and subscriptions, for every
+platform, storing in the subscriptions table and (re)scheduling jobs live."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.commands import Caller, Command
+from bot.scheduler import Scheduler
+from bot.subscriptions import Subscription, Subscriptions
+
+
+def _when(moment: datetime | None, zone: str) -> str:
+    if moment is None:
+        return "not scheduled"
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} {zone} (UTC{local:%z})"
+
+
+def describe_subscription(sub: Subscription, next_run: datetime | None) -> str:
+    if sub.kind == "digest":
+        what = f"daily digest at {sub.at:%H:%M} {sub.zone}" + (
+            " with the chart" if sub.with_chart else ""
+        )
+    else:
+        days = ", ".join(str(o) for o in sub.offsets)
+        what = (
+            f"countdown reminders {days} days before each deadline, at {sub.at:%H:%M} "
+            f"{sub.zone}" + (", with outcomes of passed deadlines" if sub.include_passed else "")
+        )
+    if sub.paused:
+        return f"• {what}: PAUSED ({sub.paused_reason}); subscribe again to resume"
+    if next_run is None:
+        return f"• {what}"
+    return f"• {what}; next: {_when(next_run, sub.zone)}"
+
+
+class Desk:
+    def __init__(
+        self, subscriptions: Subscriptions, scheduler: Scheduler, default_zone: str
+    ) -> None:
+        self.subscriptions = subscriptions
+        self.scheduler = scheduler
+        self.default_zone = default_zone
+
+    async def subscribe(self, caller: Caller, command: Command) -> str:
+        kind = command.sub_kind or "digest"
+        sub, created = self.subscriptions.upsert(
+            caller.platform,
+            caller.workspace,
+            caller.channel,
+            kind,
+            by=caller.user,
+            zone=command.zone or self.default_zone,
+            at=command.at,
+            offsets=command.offsets,
+            include_passed=command.include_passed,
+            with_chart=command.with_chart,
+        )
+        self.scheduler.schedule(sub)
+        verb = "Subscribed this channel to the" if created else "Updated this channel's"
+        return f"{verb} {describe_subscription(sub, self.scheduler.next_run(sub.id))[2:]}"
+
+    async def unsubscribe(self, caller: Caller, kind: str) -> str:
+        kinds = ("digest", "reminders") if kind == "all" else (kind,)
+        removed = self.subscriptions.remove(
+            caller.platform, caller.workspace, caller.channel, kinds
+        )
+        for sub_id in removed:
+            self.scheduler.unschedule(sub_id)
+        if not removed:
+            return "This channel had no such subscription; nothing changed."
+        names = " and ".join(sub_id.rsplit(":", 1)[1] for sub_id in removed)
+        return f"Unsubscribed this channel from the {names}."
+
+    async def describe(self, caller: Caller) -> str:
+        subs = self.subscriptions.for_channel(caller.platform, caller.workspace, caller.channel)
+        if not subs:
+            return (
+                "This channel has no subscriptions. Try `/accord subscribe digest 08:00 "
+                "Asia/Kabul` or `/accord subscribe reminders`."
+            )
+        lines = ["This channel receives:"]
+        lines += [describe_subscription(s, self.scheduler.next_run(s.id)) for s in subs]
+        return "\n".join(lines)

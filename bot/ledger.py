@@ -1,0 +1,129 @@
+"""The delivery ledger: exactly one post per (subscription, kind, local day).
+
+A post is claimed with INSERT OR IGNORE before it is sent, so a DST repeated hour, a
+restart, a reconnect or a second process on the same database finds the claim and
+stands back. The one gap (a process dies after the platform accepted the post and
+before the ledger recorded it) leaves a `claimed` row whose owner is dead: an orphan,
+settled by asking the platform whether the post arrived (`Poster.was_posted`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlite_utils import Database
+
+IN_FLIGHT = ("claimed", "interrupted")
+HEARTBEAT_STALE = timedelta(seconds=30)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    subscription: str
+    kind: str
+    local_date: str
+    status: str
+    owner: str
+
+
+class Ledger:
+    """Claims and outcomes of deliveries, shared by every process on the database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.owner = uuid.uuid4().hex[:12]
+        now = _now().isoformat()
+        self.db.table("instances").insert(
+            {
+                "id": self.owner,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started_at": now,
+                "heartbeat_at": now,
+            },
+            pk="id",
+        )
+
+    def heartbeat(self) -> None:
+        self.db.execute(
+            "UPDATE instances SET heartbeat_at = ? WHERE id = ?", [_now().isoformat(), self.owner]
+        )
+
+    def retire(self) -> None:
+        self.db.execute("DELETE FROM instances WHERE id = ?", [self.owner])
+
+    def claim(self, key: str, subscription: str, kind: str, local_date: str) -> bool:
+        """True when this process now owns the delivery; False when anyone already did."""
+        now = _now().isoformat()
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO deliveries (key, subscription, kind, local_date, status,"
+            " owner, claimed_at, updated_at, attempts) VALUES (?, ?, ?, ?, 'claimed', ?, ?, ?, 0)",
+            [key, subscription, kind, local_date, self.owner, now, now],
+        )
+        return cursor.rowcount == 1
+
+    def finish(
+        self, key: str, status: str, reason: str = "", message_id: str | None = None
+    ) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET status = ?, reason = ?, message_id = ?, updated_at = ?"
+            " WHERE key = ?",
+            [status, reason, message_id, _now().isoformat(), key],
+        )
+
+    def status(self, key: str) -> str | None:
+        rows = list(self.db.query("SELECT status FROM deliveries WHERE key = ?", [key]))
+        return str(rows[0]["status"]) if rows else None
+
+    def counts(self) -> dict[str, int]:
+        rows = self.db.query("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
+        return {row["status"]: int(row["n"]) for row in rows}
+
+    def orphans(self) -> list[Claim]:
+        """In-flight claims of another process that is gone: retired, silent for longer
+        than HEARTBEAT_STALE, or (on this host) no longer running."""
+        rows = list(
+            self.db.query(
+                "SELECT d.*, i.pid, i.host, i.heartbeat_at FROM deliveries d"
+                " LEFT JOIN instances i ON i.id = d.owner"
+                " WHERE d.status IN ('claimed', 'interrupted') AND d.owner != ?",
+                [self.owner],
+            )
+        )
+        stale = (_now() - HEARTBEAT_STALE).isoformat()
+        host = socket.gethostname()
+        return [
+            Claim(r["key"], r["subscription"], r["kind"], r["local_date"], r["status"], r["owner"])
+            for r in rows
+            if r["heartbeat_at"] is None
+            or r["heartbeat_at"] < stale
+            or (r["host"] == host and not _running(r["pid"]))
+        ]
+
+    def adopt(self, claim: Claim) -> bool:
+        """Take an orphan over; False when another process adopted it first."""
+        cursor = self.db.execute(
+            "UPDATE deliveries SET owner = ?, status = 'claimed', updated_at = ?"
+            " WHERE key = ? AND owner = ? AND status = ?",
+            [self.owner, _now().isoformat(), claim.key, claim.owner, claim.status],
+        )
+        return cursor.rowcount == 1

@@ -1,0 +1,175 @@
+"""`accord-bot run`: one asyncio loop with every configured adapter, the scheduler and,
+when no platform token is set, the console."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from datetime import timedelta
+from typing import Protocol, TextIO
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from bot.adapters import AdapterError
+from bot.adapters.console import ConsoleAdapter
+from bot.commands import ArtifactMaker, Dispatcher
+from bot.courier import Courier
+from bot.delivery import Poster
+from bot.desk import Desk
+from bot.ledger import Ledger
+from bot.scheduler import Scheduler
+from bot.settings import Settings
+from bot.subscriptions import Subscriptions
+from briefings.clock import Clock, parse_day
+from briefings.compose import Composer
+from briefings.store import Store
+
+log = logging.getLogger("accord")
+
+
+class Adapter(Protocol):
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def poster(self) -> Poster: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def _artifacts(store: Store) -> ArtifactMaker | None:
+    try:
+        from briefings.artifacts import Artifacts  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    made: ArtifactMaker = Artifacts(store)
+    return made
+
+
+def _platform_adapters(settings: Settings, dispatcher: Dispatcher, store: Store) -> list[Adapter]:
+    adapters: list[Adapter] = []
+    if settings.discord_enabled:
+        from bot.adapters.discord import DiscordAdapter  # type: ignore[import-not-found,unused-ignore]
+
+        adapters.append(DiscordAdapter(settings, dispatcher, store))
+    if settings.slack_enabled:
+        from bot.adapters.slack import SlackAdapter  # type: ignore[import-not-found,unused-ignore]
+
+        adapters.append(SlackAdapter(settings, dispatcher, store))
+    return adapters
+
+
+class Bot:
+    """Everything `accord-bot run` starts, built from settings and wired together."""
+
+    def __init__(
+        self, settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+    ) -> None:
+        self.settings = settings
+        self.store = Store.open(settings.accord_db)
+        as_of = parse_day(settings.accord_as_of) if settings.accord_as_of else None
+        default_zone = ZoneInfo(settings.accord_tz)
+        self.composer = Composer(self.store)
+        artifacts = _artifacts(self.store)
+        self.dispatcher = Dispatcher(
+            self.composer, lambda: Clock(default_zone, as_of), artifacts=artifacts
+        )
+        self.adapters = _platform_adapters(settings, self.dispatcher, self.store)
+        self.console: ConsoleAdapter | None = None
+        if not self.adapters:
+            self.console = ConsoleAdapter(self.dispatcher, stdin=stdin, stdout=stdout)
+            self.adapters.append(self.console)
+        self.subscriptions = Subscriptions(self.store.db)
+        self.courier = Courier(
+            Ledger(self.store.db),
+            self.subscriptions,
+            [a.poster for a in self.adapters],
+            concurrency=settings.delivery_concurrency,
+            rate_per_second=settings.delivery_rate_per_second,
+        )
+        self.scheduler = Scheduler(
+            subscriptions=self.subscriptions,
+            courier=self.courier,
+            composer=self.composer,
+            clock=lambda zone: Clock(zone, as_of),
+            grace=timedelta(hours=settings.digest_grace_hours),
+            artifacts=artifacts,
+        )
+        self.dispatcher.desk = Desk(self.subscriptions, self.scheduler, settings.accord_tz)
+        self._started: list[Adapter] = []
+
+    async def start(self) -> None:
+        """Start every adapter (AdapterError if one cannot), then the scheduler."""
+        for adapter in self.adapters:
+            await adapter.start()
+            self._started.append(adapter)
+            log.info("%s adapter started", adapter.platform)
+        self.scheduler.start()
+
+    async def wait(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set or the console's input ends."""
+        waits = [asyncio.ensure_future(stop.wait())]
+        if self.console is not None:
+            waits.append(asyncio.ensure_future(self.console.finished.wait()))
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
+
+    async def stop(self) -> None:
+        """In-flight posts finish or are recorded; scheduler, adapters and store close."""
+        await self.scheduler.stop()
+        for adapter in reversed(self._started):
+            await adapter.stop()
+        self._started.clear()
+        self.store.close()
+
+
+async def serve(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    """Run until `stop` is set (or the console's input ends); 0 on a clean stop."""
+    bot = Bot(settings, stdin=stdin, stdout=stdout)
+    try:
+        await bot.start()
+        await bot.wait(stop or asyncio.Event())
+    except AdapterError as err:
+        log.error("%s", err)
+        print(f"accord-bot: error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        await bot.stop()
+    return 0
+
+
+def run_bot() -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors()
+        )
+        print(f"accord-bot: error: bad setting: {problems}", file=sys.stderr)
+        return 2
+    return asyncio.run(_main(settings))
+
+
+async def _main(settings: Settings) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return await serve(settings, stop=stop)

@@ -1,0 +1,204 @@
+"""Digest and reminder jobs on APScheduler, rebuilt from the subscriptions table.
+
+One job per subscription, id = the subscription's id, a CronTrigger in the channel's
+zone. APScheduler keeps no state of ours: at start the jobs are rebuilt with
+`replace_existing=True`, and a digest missed while the bot was down is caught up once,
+the same local day, because the ledger shows it was never claimed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.commands import ArtifactMaker
+from bot.courier import Courier
+from bot.delivery import Attachment
+from bot.ledger import Claim
+from bot.subscriptions import Subscription, Subscriptions
+from briefings.clock import Clock
+from briefings.compose import Composer
+from briefings.document import Briefing
+
+log = logging.getLogger("accord.scheduler")
+
+HEARTBEAT_SECONDS = 10
+SWEEP_SECONDS = 15
+
+
+def delivery_key(sub: Subscription, local_date: str, as_of: str | None) -> str:
+    """(subscription, kind, local day), plus the replay day when rehearsing."""
+    replay = f"@{as_of}" if as_of else ""
+    return f"{sub.id}|{local_date}{replay}"
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        subscriptions: Subscriptions,
+        courier: Courier,
+        composer: Composer,
+        clock: Callable[[ZoneInfo], Clock],
+        grace: timedelta,
+        artifacts: ArtifactMaker | None = None,
+    ) -> None:
+        self.subscriptions = subscriptions
+        self.courier = courier
+        self.composer = composer
+        self.clock = clock
+        self.grace = grace
+        self.artifacts = artifacts
+        self.aps = AsyncIOScheduler(timezone=UTC)
+        self.runs: set[asyncio.Task[str]] = set()
+        # (subscription id, outcome) of recent runs, newest last: for `subscriptions` and tests.
+        self.history: deque[tuple[str, str]] = deque(maxlen=20_000)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start inside the running loop: rebuild every job, then catch up missed digests."""
+        self.aps.start()
+        for sub in self.subscriptions.active():
+            self.schedule(sub)
+        self.aps.add_job(
+            self._heartbeat,
+            "interval",
+            seconds=HEARTBEAT_SECONDS,
+            id="accord:heartbeat",
+            replace_existing=True,
+        )
+        self.aps.add_job(
+            self.sweep,
+            "interval",
+            seconds=SWEEP_SECONDS,
+            id="accord:sweep",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )
+        self.catch_up()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop firing jobs, let in-flight posts finish (or record them), retire."""
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+        if self.runs:
+            await asyncio.wait(set(self.runs), timeout=timeout)
+        await self.courier.drain(timeout=1.0)
+        self.courier.ledger.retire()
+
+    async def _heartbeat(self) -> None:
+        # A coroutine on purpose: APScheduler runs plain functions in a thread, and the
+        # SQLite connection belongs to the loop's thread.
+        self.courier.ledger.heartbeat()
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def schedule(self, sub: Subscription) -> None:
+        trigger = CronTrigger(hour=sub.at.hour, minute=sub.at.minute, timezone=ZoneInfo(sub.zone))
+        self.aps.add_job(
+            self.fire,
+            trigger,
+            args=[sub.id],
+            id=sub.id,
+            name=f"{sub.kind} {sub.channel}",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(self.grace.total_seconds()),
+        )
+
+    def unschedule(self, sub_id: str) -> None:
+        if self.aps.get_job(sub_id) is not None:
+            self.aps.remove_job(sub_id)
+
+    def next_run(self, sub_id: str) -> datetime | None:
+        job = self.aps.get_job(sub_id)
+        return job.next_run_time if job is not None else None
+
+    def catch_up(self) -> None:
+        """Deliver today's digests and reminders whose time passed while the bot was down."""
+        for sub in self.subscriptions.active():
+            if self._due_today(sub) and self.courier.ledger.status(self._key(sub)) is None:
+                log.info("catching up %s", sub.id)
+                self._spawn(self.run(sub.id))
+
+    def _due_today(self, sub: Subscription) -> bool:
+        now = datetime.now(UTC).astimezone(ZoneInfo(sub.zone))
+        scheduled = datetime.combine(now.date(), sub.at, tzinfo=ZoneInfo(sub.zone))
+        return scheduled <= now and sub.created_at < scheduled and now - scheduled <= self.grace
+
+    def _key(self, sub: Subscription) -> str:
+        now = datetime.now(UTC).astimezone(ZoneInfo(sub.zone))
+        clock = self.clock(ZoneInfo(sub.zone))
+        as_of = clock.as_of.isoformat() if clock.as_of else None
+        return delivery_key(sub, now.date().isoformat(), as_of)
+
+    def _spawn(self, work: Coroutine[Any, Any, str]) -> asyncio.Task[str]:
+        task = asyncio.ensure_future(work)
+        self.runs.add(task)
+        task.add_done_callback(self.runs.discard)
+        return task
+
+    async def fire(self, sub_id: str) -> str:
+        """The job body: APScheduler calls this at the channel's local time."""
+        return await self._spawn(self.run(sub_id))
+
+    async def run(self, sub_id: str) -> str:
+        outcome = await self._run(sub_id)
+        self.history.append((sub_id, outcome))
+        return outcome
+
+    async def _run(self, sub_id: str) -> str:
+        sub = self.subscriptions.get(sub_id)
+        if sub is None or sub.paused:
+            return "skipped"
+        zone = ZoneInfo(sub.zone)
+        now = datetime.now(UTC).astimezone(zone)
+        if now.time() < sub.at.replace(second=0):
+            # A run late enough to cross local midnight belongs to a day that is over.
+            return "skipped"
+        briefings, attachment = await self._compose(sub, self.clock(zone))
+        if not briefings:
+            return "nothing"
+        key = self._key(sub)
+        return await self.courier.deliver(sub, key, now.date().isoformat(), briefings, attachment)
+
+    async def _compose(
+        self, sub: Subscription, clock: Clock
+    ) -> tuple[list[Briefing], Attachment | None]:
+        if sub.kind == "digest":
+            briefing = self.composer.compose("digest", clock)
+            attachment = None
+            if sub.with_chart and self.artifacts is not None:
+                attachment = await asyncio.to_thread(self.artifacts.chart, clock, None, None)
+            return [briefing], attachment
+        return self.composer.reminders(clock, sub.offsets, sub.include_passed), None
+
+    async def sweep(self) -> None:
+        """Settle orphaned claims left by a process that died mid-post."""
+        for claim in self.courier.ledger.orphans():
+            self._spawn(self._settle(claim))
+
+    async def _settle(self, claim: Claim) -> str:
+        sub = self.subscriptions.get(claim.subscription)
+        local_date = claim.local_date
+        if sub is not None:
+            today = datetime.now(UTC).astimezone(ZoneInfo(sub.zone)).date().isoformat()
+            if today != local_date:
+                # Never post yesterday's digest today; just close the claim.
+                if self.courier.ledger.adopt(claim):
+                    self.courier.ledger.finish(claim.key, "expired", "day over before restart")
+                return "expired"
+            briefings, _ = await self._compose(sub, self.clock(ZoneInfo(sub.zone)))
+        else:
+            briefings = []
+        return await self.courier.settle(claim, sub, briefings)

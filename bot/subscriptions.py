@@ -1,0 +1,205 @@
+"""Who gets what, when, in which zone: the subscriptions table beside the store.
+
+One row per (platform, workspace, channel, kind); subscribing again updates that row
+rather than adding another. A paused row keeps its settings and the reason it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from briefings.countdown import DEFAULT_OFFSETS
+
+DEFAULT_DIGEST_TIME = time(8, 0)
+DEFAULT_REMINDER_TIME = time(9, 0)
+
+migrations = Migrations("accord-subscriptions")
+
+
+@migrations()
+def create_tables(db: Database) -> None:
+    db.table("subscriptions").create(
+        {
+            "id": str,
+            "platform": str,
+            "workspace": str,
+            "channel": str,
+            "kind": str,
+            "at": str,
+            "zone": str,
+            "offsets": str,
+            "include_passed": int,
+            "with_chart": int,
+            "created_by": str,
+            "created_at": str,
+            "updated_at": str,
+            "paused": int,
+            "paused_reason": str,
+            "paused_at": str,
+        },
+        pk="id",
+    )
+    db.table("subscriptions").create_index(["platform", "workspace", "channel"])
+    db.table("deliveries").create(
+        {
+            "key": str,
+            "subscription": str,
+            "kind": str,
+            "local_date": str,
+            "status": str,
+            "owner": str,
+            "claimed_at": str,
+            "updated_at": str,
+            "attempts": int,
+            "reason": str,
+            "message_id": str,
+        },
+        pk="key",
+    )
+    db.table("deliveries").create_index(["status", "owner"])
+    db.table("instances").create(
+        {"id": str, "pid": int, "host": str, "started_at": str, "heartbeat_at": str}, pk="id"
+    )
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    platform: str
+    workspace: str
+    channel: str
+    kind: str
+    at: time
+    zone: str
+    offsets: tuple[int, ...]
+    include_passed: bool
+    with_chart: bool
+    created_by: str
+    created_at: datetime
+    paused: bool = False
+    paused_reason: str | None = None
+
+
+def subscription_id(platform: str, workspace: str, channel: str, kind: str) -> str:
+    """The stable id of a channel's subscription (also its scheduler job id)."""
+    return f"{platform}:{workspace}:{channel}:{kind}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _row_to_subscription(row: dict[str, Any]) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        platform=row["platform"],
+        workspace=row["workspace"],
+        channel=row["channel"],
+        kind=row["kind"],
+        at=time.fromisoformat(row["at"]),
+        zone=row["zone"],
+        offsets=tuple(json.loads(row["offsets"] or "[]")),
+        include_passed=bool(row["include_passed"]),
+        with_chart=bool(row["with_chart"]),
+        created_by=row["created_by"] or "",
+        created_at=datetime.fromisoformat(row["created_at"]),
+        paused=bool(row["paused"]),
+        paused_reason=row["paused_reason"],
+    )
+
+
+class Subscriptions:
+    """The subscriptions table.
+
+    >>> subs = Subscriptions(Database(memory=True))
+    >>> sub, created = subs.upsert("console", "console", "console", "digest", by="me",
+    ...                            zone="UTC")
+    >>> created, sub.at.isoformat()
+    (True, '08:00:00')
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        migrations.apply(db)
+
+    def upsert(
+        self,
+        platform: str,
+        workspace: str,
+        channel: str,
+        kind: str,
+        *,
+        by: str,
+        zone: str,
+        at: time | None = None,
+        offsets: tuple[int, ...] | None = None,
+        include_passed: bool = False,
+        with_chart: bool = False,
+    ) -> tuple[Subscription, bool]:
+        """Subscribe a channel, or update (and resume) its existing subscription."""
+        sub_id = subscription_id(platform, workspace, channel, kind)
+        existing = self.get(sub_id)
+        default_at = DEFAULT_DIGEST_TIME if kind == "digest" else DEFAULT_REMINDER_TIME
+        now = _now()
+        row = {
+            "id": sub_id,
+            "platform": platform,
+            "workspace": workspace,
+            "channel": channel,
+            "kind": kind,
+            "at": (at or (existing.at if existing else default_at)).isoformat(),
+            "zone": zone,
+            "offsets": json.dumps(list(offsets or DEFAULT_OFFSETS)),
+            "include_passed": int(include_passed),
+            "with_chart": int(with_chart),
+            "created_by": existing.created_by if existing else by,
+            "created_at": existing.created_at.isoformat() if existing else now,
+            "updated_at": now,
+            "paused": 0,
+            "paused_reason": None,
+            "paused_at": None,
+        }
+        self.db.table("subscriptions").upsert(row, pk="id")
+        return _row_to_subscription(row), existing is None
+
+    def remove(
+        self, platform: str, workspace: str, channel: str, kinds: tuple[str, ...]
+    ) -> list[str]:
+        removed = []
+        for kind in kinds:
+            sub_id = subscription_id(platform, workspace, channel, kind)
+            if self.get(sub_id) is not None:
+                self.db.execute("DELETE FROM subscriptions WHERE id = ?", [sub_id])
+                removed.append(sub_id)
+        return removed
+
+    def get(self, sub_id: str) -> Subscription | None:
+        rows = list(self.db.query("SELECT * FROM subscriptions WHERE id = ?", [sub_id]))
+        return _row_to_subscription(rows[0]) if rows else None
+
+    def for_channel(self, platform: str, workspace: str, channel: str) -> list[Subscription]:
+        rows = self.db.query(
+            "SELECT * FROM subscriptions WHERE platform = ? AND workspace = ? AND channel = ?"
+            " ORDER BY kind",
+            [platform, workspace, channel],
+        )
+        return [_row_to_subscription(row) for row in rows]
+
+    def all(self) -> list[Subscription]:
+        rows = self.db.query("SELECT * FROM subscriptions ORDER BY platform, workspace, channel")
+        return [_row_to_subscription(row) for row in rows]
+
+    def active(self) -> list[Subscription]:
+        rows = self.db.query("SELECT * FROM subscriptions WHERE paused = 0 ORDER BY id")
+        return [_row_to_subscription(row) for row in rows]
+
+    def pause(self, sub_id: str, reason: str) -> None:
+        self.db.execute(
+            "UPDATE subscriptions SET paused = 1, paused_reason = ?, paused_at = ? WHERE id = ?",
+            [reason, _now(), sub_id],
+        )
