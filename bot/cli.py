@@ -125,9 +125,13 @@ def _platform_renderer(fmt: str) -> Callable[[Any], str]:
     import json
 
     if fmt == "slack":
-        from bot.adapters.slack_blocks import message_payloads
+        from bot.adapters.slack_blocks import (  # type: ignore[import-not-found,unused-ignore]
+            message_payloads,
+        )
     else:
-        from bot.adapters.discord_embeds import message_payloads  # type: ignore[no-redef]
+        from bot.adapters.discord_embeds import (  # type: ignore[no-redef,unused-ignore]
+            message_payloads,
+        )
 
     def render(briefing: Any) -> str:
         payloads = message_payloads(briefing)
