@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import discord
 import pytest
+from discord import app_commands
 from discord_support import (
     ICS,
     PNG,
@@ -354,3 +356,18 @@ async def test_a_slow_answer_is_deferred_then_followed_up(tmp_path: Path) -> Non
         defer, delete, followup = await bot.fake.wait_answers(token, 3)
         assert (defer.type, delete.kind) == (5, "delete")
         assert followup.ephemeral and "cannot take a digest" in _text(followup.payload)
+
+
+async def test_a_changed_command_set_is_synced_again(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        assert await bot.adapter.sync_commands() is False
+        extra = app_commands.Command(name="ping", description="A new command", callback=_ping)
+        bot.adapter.tree.add_command(extra)
+        assert await bot.adapter.sync_commands() is True
+        assert len(bot.fake.requests_to("PUT", "/commands")) == 2
+        assert {c["name"] for c in bot.fake.commands[str(GUILD_ID)]} == {"accord", "ping"}
+        assert await bot.adapter.sync_commands() is False
+
+
+async def _ping(interaction: discord.Interaction[discord.Client]) -> None:
+    await interaction.response.send_message("pong")
