@@ -27,7 +27,7 @@ from bot.adapters.discord_embeds import (
 from bot.cli import main
 from briefings.clock import Clock
 from briefings.compose import Composer, timeline
-from briefings.document import Briefing
+from briefings.document import Briefing, Section
 from briefings.model import Deadline, Dossier, DossierInfo, Event, OutcomeUpdate, Source
 from briefings.store import Store
 
@@ -192,3 +192,24 @@ def test_cli_prints_the_discord_payload(tmp_path: Path, monkeypatch: pytest.Monk
     payload = json.loads(result.output)
     check([payload])
     assert "in 420 days" in result.output
+
+
+def test_a_single_item_is_headed_by_the_briefing_title(store: Store) -> None:
+    clock = Clock(ZoneInfo("UTC"), date(2020, 3, 5))
+    briefing = Composer(store).compose("event", clock, event_id="doha-signing")
+    ((embed,),) = [p["embeds"] for p in message_payloads(briefing)]
+    assert embed["author"]["name"] == briefing.title + " (replay)"
+    assert embed["footer"]["text"].startswith("Sources: ")
+    assert "doha-signing" in embed["description"]
+
+
+def test_curated_markdown_is_shown_literally() -> None:
+    text = "# Not a heading\n*not bold* and [not](a link) ||no spoiler|| @everyone"
+    section = Section("The accord", text=text)
+    briefing = Briefing("status", "Status", date(2020, 3, 5), "UTC", False, "x", (section,))
+    payloads = message_payloads(briefing)
+    check(payloads)
+    description = payloads[0]["embeds"][0]["description"]
+    assert description.startswith("\\# Not a heading")
+    assert "\\*not bold\\*" in description and "\\[not\\]" in description
+    assert "\\|\\|no spoiler\\|\\|" in description

@@ -54,6 +54,7 @@ Embed = dict[str, Any]
 Payload = dict[str, Any]
 
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]])")
+_LINE_START = re.compile(r"^(\s*)(#{1,3} |-# |- )", re.MULTILINE)
 
 
 def escape(text: str) -> str:
@@ -62,7 +63,7 @@ def escape(text: str) -> str:
     >>> escape("a *bold* claim")
     'a \\\\*bold\\\\* claim'
     """
-    return _MARKDOWN.sub(r"\\\1", text)
+    return _LINE_START.sub(r"\1\\\2", _MARKDOWN.sub(r"\\\1", text))
 
 
 def clip(text: str, limit: int) -> str:
@@ -201,7 +202,8 @@ def _field_embeds(
     heading: str, fields: list[dict[str, Any]], refs: list[SourceRef]
 ) -> Iterator[Embed]:
     """Fields in embeds of at most 25, each embed small enough to travel alone."""
-    budget = EMBED_TOTAL_MAX - FOOTER_MAX // 4 - TITLE_MAX
+    # Room is left for a title, a short footer and an author line (see briefing_embeds).
+    budget = EMBED_TOTAL_MAX - FOOTER_MAX // 4 - 2 * TITLE_MAX
     chunk: list[dict[str, Any]] = []
     size = 0
     first = True
@@ -306,6 +308,17 @@ def briefing_embeds(briefing: Briefing) -> list[Embed]:
         embeds.extend(
             _text_embeds(None, "\n".join(escape(n) for n in briefing.notes), COLOURS["passed"])
         )
+    first = embeds[0]
+    bare = set(first) == {"title", "color"}
+    if (
+        bare
+        and len(embeds) > 1
+        and "author" not in embeds[1]
+        and embed_size(embeds[1]) + len(first["title"]) <= EMBED_TOTAL_MAX
+    ):
+        # A bare title would stand alone above the first item: it heads that item instead.
+        embeds[1] = {"author": {"name": first["title"]}, **embeds[1]}
+        del embeds[0]
     return embeds
 
 
