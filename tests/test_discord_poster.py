@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -113,3 +114,15 @@ async def test_a_long_rate_limit_comes_back_as_retry_later(tmp_path: Path) -> No
         result = await bot.adapter.poster.post(TARGET, digest(bot.store), key="k-long")
         assert result.status == "retry" and result.retry_after == 600.0
         assert CHANNEL not in bot.fake.messages
+
+
+async def test_no_answer_in_time_is_retry_and_the_retry_is_deduplicated(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        bot.adapter.poster.timeout = 0.2
+        bot.fake.stall(CHANNEL, 0.5)
+        result = await bot.adapter.poster.post(TARGET, digest(bot.store), key="k-slow")
+        assert result.status == "retry" and "0.2 s" in result.reason
+        await asyncio.sleep(0.5)  # the stalled post lands after all
+        again = await bot.adapter.poster.post(TARGET, digest(bot.store), key="k-slow")
+        assert again.status == "delivered"
+        assert len(bot.fake.messages[CHANNEL]) == 1

@@ -66,6 +66,8 @@ DEFER_AT_ONCE = frozenset({"chart", "calendar"})
 SYNC_TABLE = "discord_sync"
 NONCE_LENGTH = 25
 RENDER_CACHE = 64
+# Long enough for discord.py's own waits (a 429 up to 30 s, 5xx back-off), then retry later.
+POST_TIMEOUT = 90.0
 
 
 # -- autocomplete ranking ------------------------------------------------------------------
@@ -521,8 +523,9 @@ class DiscordPoster:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, *, timeout: float = POST_TIMEOUT) -> None:
         self.client = client
+        self.timeout = timeout
 
     async def post(
         self,
@@ -552,8 +555,10 @@ class DiscordPoster:
         self, channel_id: int, payload: Payload, attachment: Attachment | None
     ) -> PostResult:
         try:
-            data = await self.client.http.send_message(
-                channel_id, params=_params(payload, attachment)
+            # A post cut off here may still have arrived: its retry carries the same nonce.
+            data = await asyncio.wait_for(
+                self.client.http.send_message(channel_id, params=_params(payload, attachment)),
+                self.timeout,
             )
         except discord.NotFound as err:
             return PostResult("gone", f"unknown channel (Discord {err.code}: {err.text})")
@@ -566,7 +571,9 @@ class DiscordPoster:
             return PostResult("retry", f"Discord server error {err.status}")
         except discord.HTTPException as err:
             return _http_failure(err)
-        except (TimeoutError, aiohttp.ClientError, OSError) as err:
+        except TimeoutError:
+            return PostResult("retry", f"no answer from Discord within {self.timeout:g} s")
+        except (aiohttp.ClientError, OSError) as err:
             return PostResult("retry", f"network: {type(err).__name__}")
         return PostResult.delivered(str(data["id"]))
 

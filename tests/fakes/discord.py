@@ -220,6 +220,10 @@ class FakeDiscord:
         """The next post to `channel` fails with this status (queue several for a series)."""
         self.faults.setdefault(str(channel), []).append((status, body or {}))
 
+    def stall(self, channel: int | str, seconds: float) -> None:
+        """The next post to `channel` gets its answer only after `seconds` (then succeeds)."""
+        self.fail(channel, 0, {"stall": seconds})
+
     def rate_limit(self, channel: int | str, retry_after: float = 0.05) -> None:
         body = {
             "message": "You are being rate limited.",
@@ -553,7 +557,9 @@ class FakeDiscord:
         channel = request.match_info["channel"]
         recorded: Recorded = self._current[id(request)]
         queue = self.faults.get(channel)
-        if queue:
+        if queue and queue[0][0] == 0:
+            await asyncio.sleep(queue.pop(0)[1]["stall"])
+        elif queue:
             status, body = queue.pop(0)
             headers = {"Via": "1.1 google"} if status == 429 else {}
             if status == 429:
