@@ -371,3 +371,20 @@ async def test_a_changed_command_set_is_synced_again(tmp_path: Path) -> None:
 
 async def _ping(interaction: discord.Interaction[discord.Client]) -> None:
     await interaction.response.send_message("pong")
+
+
+async def test_shards_follow_gateway_bot_and_each_guild_is_answered_once(tmp_path: Path) -> None:
+    other_guild = GUILD_ID + (1 << 22)  # lands on the other shard
+    fake = await FakeDiscord(guild_ids=(GUILD_ID, other_guild)).start()
+    fake.shards = 2
+    try:
+        async with running_bot(tmp_path, fake=fake) as bot:
+            assert fake.identified == 2
+            assert bot.adapter.client.shard_count == 2
+            for guild in (GUILD_ID, other_guild, None):
+                token = await fake.inject("accord", sub("status"), guild_id=guild)
+                await fake.wait_answers(token)
+                await asyncio.sleep(0.05)
+                assert len(fake.answers[token]) == 1
+    finally:
+        await fake.close()

@@ -328,8 +328,12 @@ class FakeDiscord:
         return str(payload["token"])
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway dispatch event to every connected shard."""
+        """Send a gateway dispatch event to the shard that owns its guild (DMs: shard 0)."""
+        guild = int(data.get("guild_id") or 0)
         for ws, seq in list(self._sockets):
+            shard, count = seq[1], seq[2]
+            if shard != ((guild >> 22) % count if guild else 0):
+                continue
             seq[0] += 1
             await ws.send_str(json.dumps({"op": 0, "t": event, "s": seq[0], "d": data}))
 
@@ -583,7 +587,7 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        seq = [0]
+        seq = [0, 0, 1]  # last sequence number sent, shard id, shard count
         await ws.send_str(
             json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         )
@@ -616,10 +620,15 @@ class FakeDiscord:
             return
         self.identified += 1
         shard = data.get("shard") or [0, 1]
+        seq[1:] = [int(shard[0]), int(shard[1])]
         ready = {
             "v": 10,
             "user": _user(BOT_USER_ID, "accord", bot=True),
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.guild_ids],
+            "guilds": [
+                {"id": str(g), "unavailable": True}
+                for g in self.guild_ids
+                if (g >> 22) % seq[2] == seq[1]
+            ],
             "session_id": f"session-{self.identified}",
             "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway",
             "application": {"id": str(APPLICATION_ID), "flags": 0},
@@ -630,6 +639,8 @@ class FakeDiscord:
         seq[0] += 1
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": seq[0], "d": ready}))
         for guild_id in self.guild_ids:
+            if (guild_id >> 22) % seq[2] != seq[1]:
+                continue
             seq[0] += 1
             guild = {
                 "id": str(guild_id),
