@@ -9,15 +9,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from bot.environment import EngineEnv
 from briefings.clock import InputError, parse_day
 
+if TYPE_CHECKING:
+    from briefings.store import Store
+
 FORMATS = ("text", "json", "slack", "discord")
-KINDS = ("status", "countdown", "timeline", "event", "digest")
+KINDS = ("status", "countdown", "timeline", "event", "digest", "chart")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -40,6 +43,8 @@ def main() -> None:
       accord-bot brief status
       accord-bot brief countdown --deadline drawdown-8600 --as-of 2020-03-05
       accord-bot brief timeline --from 2020-03-01 --to 2020-03-31 --format json
+      accord-bot brief chart --as-of 2020-09-01 --out chart.png
+      accord-bot export ics --out deadlines.ics
       accord-bot store check my-dossier.yaml
       accord-bot run
     """
@@ -66,9 +71,14 @@ def main() -> None:
 )
 @click.option("--deadline", metavar="SLUG", help="countdown: just this deadline.")
 @click.option("--id", "event_id", metavar="EVENT", help="event: the event id.")
-@click.option("--from", "start", metavar="YYYY-MM-DD", help="timeline: first day.")
-@click.option("--to", "end", metavar="YYYY-MM-DD", help="timeline: last day.")
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="timeline, chart: first day.")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="timeline, chart: last day.")
 @click.option("--page", type=click.IntRange(min=1), default=1, help="timeline: page number.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="chart: the PNG file to write (required for chart).",
+)
 def brief(
     kind: str,
     as_of: str | None,
@@ -79,17 +89,23 @@ def brief(
     start: str | None,
     end: str | None,
     page: int,
+    out: Path | None,
 ) -> None:
     """Print once exactly what the bot would post for KIND.
 
-    KIND is one of status, countdown, timeline, event, digest.
+    KIND is one of status, countdown, timeline, event, digest, or chart (the timeline
+    picture, written to --out FILE.png).
     """
     from briefings.compose import Composer
-    from briefings.store import Store
 
+    if kind.lower() == "chart":
+        _write_chart(as_of, tz, start, end, out)
+        return
+    if out is not None:
+        fail("--out goes with `brief chart`; the other briefings print to standard output")
     try:
         env = EngineEnv.read(as_of=as_of, tz=tz)
-        store = Store.open(env.db_path)
+        store = _open_store(env.db_path)
         briefing = Composer(store).compose(
             kind.lower(),
             env.clock(),
@@ -104,17 +120,59 @@ def brief(
     _print_briefing(briefing, fmt)
 
 
+def _open_store(path: Path) -> Store:
+    """The store at ACCORD_DB, or one line saying why it cannot be opened."""
+    import sqlite3
+
+    from briefings.store import Store
+
+    try:
+        return Store.open(path)
+    except (OSError, sqlite3.DatabaseError) as err:
+        fail(f"cannot open the store at {path} (ACCORD_DB): {err}")
+
+
+def _write_chart(
+    as_of: str | None, tz: str | None, start: str | None, end: str | None, out: Path | None
+) -> None:
+    from briefings.artifacts import Artifacts
+
+    if out is None:
+        fail("`brief chart` needs --out FILE.png, the picture to write")
+    try:
+        env = EngineEnv.read(as_of=as_of, tz=tz)
+        made = Artifacts(_open_store(env.db_path)).chart(
+            env.clock(), _optional_day(start), _optional_day(end)
+        )
+    except InputError as err:
+        fail(str(err))
+    _write_file(out, made.content)
+    click.echo(f"wrote {out} ({len(made.content):,} bytes): {made.title}")
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as err:
+        fail(f"cannot write {path}: {err.strerror or err}")
+
+
 def _print_briefing(briefing: Any, fmt: str) -> None:
     if fmt == "json":
         from briefings.render.json import render_json
 
         click.echo(render_json(briefing))
+    elif fmt == "text" and not sys.stdout.isatty():
+        # A pipe or file gets the same words unstyled, without the cost of importing rich.
+        from briefings.render.text import render_terminal_plain
+
+        click.echo(render_terminal_plain(briefing))
     elif fmt == "text":
         from rich.console import Console
 
         from briefings.render.text import render_rich
 
-        Console(soft_wrap=not sys.stdout.isatty(), highlight=False).print(render_rich(briefing))
+        Console(highlight=False).print(render_rich(briefing))
     else:
         render = _platform_renderer(fmt)
         click.echo(render(briefing))
@@ -123,15 +181,13 @@ def _print_briefing(briefing: Any, fmt: str) -> None:
 def _platform_renderer(fmt: str) -> Callable[[Any], str]:
     """The JSON payload a platform adapter would send (imported only when asked)."""
     import json
+    from importlib import import_module
 
-    if fmt == "slack":
-        from bot.adapters.slack_blocks import (  # type: ignore[import-not-found,unused-ignore]
-            message_payloads,
-        )
-    else:
-        from bot.adapters.discord_embeds import (  # type: ignore[no-redef,unused-ignore]
-            message_payloads,
-        )
+    # By name: each platform's renderer ships with its adapter.
+    module = import_module(
+        "bot.adapters.slack_blocks" if fmt == "slack" else "bot.adapters.discord_embeds"
+    )
+    message_payloads: Callable[[Any], list[dict[str, Any]]] = module.message_payloads
 
     def render(briefing: Any) -> str:
         payloads = message_payloads(briefing)
@@ -176,7 +232,6 @@ def _report_problems(err: Any) -> NoReturn:
 def store_import(files: tuple[Path, ...]) -> None:
     """Validate FILES, then load them into the store in one transaction."""
     from briefings.curation import CurationError, load_dossiers
-    from briefings.store import Store
 
     try:
         dossiers = load_dossiers(files)
@@ -186,9 +241,48 @@ def store_import(files: tuple[Path, ...]) -> None:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    revision = Store.open(env.db_path).import_dossiers(dossiers)
+    revision = _open_store(env.db_path).import_dossiers(dossiers)
     slugs = ", ".join(d.info.slug for d in dossiers)
     click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
+
+
+@main.group()
+def export() -> None:
+    """Write the dossier to files other tools read."""
+
+
+@export.command("ics")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .ics file to write.",
+)
+@click.option(
+    "--events", "with_events", is_flag=True, help="Include the events, not just deadlines."
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="Only what was on the record that day (default: ACCORD_AS_OF or today).",
+)
+def export_ics(out: Path, with_events: bool, as_of: str | None) -> None:
+    """Write the deadlines as an iCalendar file (Google Calendar, Outlook, Apple Calendar).
+
+    Each deadline is an all-day event on its due date with a stable UID, so importing a
+    newer file updates the entries instead of duplicating them.
+    """
+    from briefings.artifacts import Artifacts
+    from briefings.store import Store
+
+    try:
+        env = EngineEnv.read(as_of=as_of)
+        made = Artifacts(Store.open(env.db_path)).calendar(env.clock(), with_events)
+    except InputError as err:
+        fail(str(err))
+    _write_file(out, made.content)
+    click.echo(f"wrote {out} ({len(made.content):,} bytes): {made.title}")
 
 
 @main.command("subscriptions")
@@ -214,8 +308,9 @@ def subscriptions_list() -> None:
 @main.command()
 def run() -> None:
     """Start every adapter whose credentials are set; with none, the console."""
-    from bot.runtime import run_bot
+    from importlib import import_module
 
+    run_bot: Callable[[], int] = import_module("bot.runtime").run_bot
     try:
         code = run_bot()
     except InputError as err:

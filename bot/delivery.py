@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from briefings.document import Briefing
+from briefings.document import Attachment, Briefing
+
+__all__ = ["Attachment", "PostResult", "Poster", "Status", "Target"]
 
 # `failed` is the courier's own verdict after its bounded retries; posters never return it.
 Status = Literal["delivered", "retry", "gone", "fatal", "failed"]
@@ -24,16 +26,6 @@ class Target:
     platform: str
     workspace: str
     channel: str
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file sent with a message (the chart PNG, the calendar ICS)."""
-
-    filename: str
-    content: bytes
-    mime_type: str
-    title: str = ""
 
 
 @dataclass(frozen=True)

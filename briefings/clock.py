@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,8 +20,8 @@ def parse_day(text: str) -> date:
     """
     value = text.strip()
     try:
-        if len(value) != 10:
-            raise ValueError
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
+            raise ValueError  # fromisoformat alone would also take 2020-W10-4
         return date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2020-03-05") from None

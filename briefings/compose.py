@@ -136,7 +136,7 @@ def countdown(store: Store, clock: Clock, deadline: str | None = None) -> Briefi
     if deadline is not None:
         countdowns = [c for c in countdowns if c.slug == deadline]
         if not countdowns:
-            raise InputError(unknown_deadline_message(store, deadline))
+            raise InputError(unknown_deadline_message(store, deadline, read.today))
         title = f"Countdown: {countdowns[0].resolved.deadline.title}"
     else:
         title = f"Countdowns on {read.today.isoformat()}"
@@ -144,8 +144,14 @@ def countdown(store: Store, clock: Clock, deadline: str | None = None) -> Briefi
     return read.briefing("countdown", title, [Section("Deadlines", countdowns=views)])
 
 
-def unknown_deadline_message(store: Store, slug: str) -> str:
-    return f"no deadline {slug!r}; known deadlines: {', '.join(store.deadline_slugs())}"
+def unknown_deadline_message(store: Store, slug: str, as_of: date | None = None) -> str:
+    """Name the deadlines there are (on the as-of day: those on the record then)."""
+    slugs = store.deadline_slugs()
+    if as_of is not None:
+        visible = {r.deadline.slug for r in store.deadlines(as_of)}
+        slugs = [s for s in slugs if s in visible]
+    day = f" on the record as of {as_of}" if as_of is not None else ""
+    return f"no deadline {slug!r}{day}; known deadlines: {', '.join(slugs) or 'none yet'}"
 
 
 def timeline(
@@ -230,10 +236,14 @@ def digest(store: Store, clock: Clock) -> Briefing:
     read = _Reader(store, clock)
     new_events = store.events_known_on(read.today)
     countdowns = read.countdowns()
+    # An outcome is new today when it was not the one in force on the record yesterday
+    # (an update can enter the record after its own date, once a source reports it).
+    yesterday = read.today - timedelta(days=1)
+    before = {r.deadline.slug: count_down(r, yesterday).outcome for r in store.deadlines(yesterday)}
     changed = tuple(
         read.countdown_view(c)
         for c in countdowns
-        if c.outcome is not None and c.outcome.date == read.today
+        if c.outcome is not None and c.outcome != before.get(c.slug)
     )
     soon = read.today + timedelta(days=COMING_UP_DAYS)
     coming = tuple(

@@ -6,6 +6,7 @@ date like 2020-02-30 becomes one named problem instead of an exception for the w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -79,6 +80,8 @@ _DEADLINE_KEYS = {"slug", "title", "due", "basis", "summary", "quote", "sources"
 _OUTCOME_KEYS = {"date", "status", "note", "sources"}
 _DUE_KEYS = {"after", "days", "months"}
 _TOP_KEYS = {"dossier", "sources", "events", "deadlines"}
+# YYYY-MM-DD only: date.fromisoformat alone would also take 2020-W10-4 or 20200305.
+_DAY_FORM = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 class _Checker:
@@ -129,7 +132,7 @@ class _Checker:
 
     def parse_day(self, item: str, key: str, value: Any, node: _Mapping) -> date | None:
         text = str(value).strip()
-        if len(text) != 10:
+        if not _DAY_FORM.fullmatch(text):
             self.problem(item, key, f"{text!r} is not a date in YYYY-MM-DD form", node)
             return None
         try:
@@ -205,17 +208,32 @@ def parse_dossier(text: str, file: str) -> tuple[Dossier | None, list[Problem]]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        return None, [Problem(file, "file", "-", f"not valid YAML: {err}", line)]
+        # One line per problem: PyYAML's own message spans several, with a code excerpt.
+        words = [getattr(err, "context", None), getattr(err, "problem", None)]
+        reason = "; ".join(str(w) for w in words if w) or str(err).splitlines()[0]
+        if mark is not None:
+            reason += f" (column {mark.column + 1})"
+        return None, [Problem(file, "file", "-", f"not valid YAML: {reason}", line)]
     if not isinstance(raw, _Mapping):
         return None, [Problem(file, "file", "-", "must be a mapping with a `dossier` key")]
     check.keys("file", raw, _TOP_KEYS)
     info = _read_info(check, raw.get("dossier"))
-    sources = [_read_source(check, node) for node in check.items("sources", raw.get("sources"))]
-    events = [_read_event(check, node) for node in check.items("events", raw.get("events"))]
-    deadlines = [
-        _read_deadline(check, node) for node in check.items("deadlines", raw.get("deadlines"))
-    ]
-    _check_references(check, sources, events, deadlines)
+    source_nodes = check.items("sources", raw.get("sources"))
+    event_nodes = check.items("events", raw.get("events"))
+    deadline_nodes = check.items("deadlines", raw.get("deadlines"))
+    sources = [_read_source(check, node) for node in source_nodes]
+    events = [_read_event(check, node) for node in event_nodes]
+    deadlines = [_read_deadline(check, node) for node in deadline_nodes]
+    # References are checked against every id the file declares, so that an item with a
+    # problem of its own (say an empty title) is not also reported as unknown elsewhere.
+    _check_references(
+        check,
+        _declared(source_nodes, "id"),
+        _declared(event_nodes, "id"),
+        _declared(deadline_nodes, "slug"),
+        events,
+        deadlines,
+    )
     if check.problems or info is None:
         return None, check.problems
     return (
@@ -308,7 +326,7 @@ def _read_due(check: _Checker, item: str, node: _Mapping) -> date | RelativeDue 
         return None
     if not isinstance(value, _Mapping):
         return check.parse_day(item, "due", value, node)
-    check.keys(item, value, _DUE_KEYS)
+    check.keys(item, value, _DUE_KEYS, prefix="due.")
     after = value.get("after")
     if not isinstance(after, str) or not after.strip():
         check.problem(item, "due.after", "must name an event id", node)
@@ -383,24 +401,35 @@ def _duplicates(check: _Checker, kind: str, ids: list[str]) -> None:
         seen.add(item_id)
 
 
+def _declared(nodes: list[_Mapping], key: str) -> list[str]:
+    """The ids that items declare, valid or not."""
+    values = (node.get(key) for node in nodes)
+    return [
+        str(v).strip()
+        for v in values
+        if isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip()
+    ]
+
+
 def _check_references(
     check: _Checker,
-    sources: list[Source | None],
+    source_ids: list[str],
+    event_ids: list[str],
+    deadline_slugs: list[str],
     events: list[Event | None],
     deadlines: list[Deadline | None],
 ) -> None:
-    good_sources = [s for s in sources if s is not None]
     good_events = [e for e in events if e is not None]
     good_deadlines = [d for d in deadlines if d is not None]
-    _duplicates(check, "source", [s.id for s in good_sources])
-    _duplicates(check, "event", [e.id for e in good_events])
-    _duplicates(check, "deadline", [d.slug for d in good_deadlines])
-    source_ids = {s.id for s in good_sources}
-    event_ids = {e.id for e in good_events}
+    _duplicates(check, "source", source_ids)
+    _duplicates(check, "event", event_ids)
+    _duplicates(check, "deadline", deadline_slugs)
+    known_sources = set(source_ids)
+    anchors = set(event_ids) | set(deadline_slugs)
 
     def cited(item: str, field: str, ids: tuple[str, ...]) -> None:
         for source_id in ids:
-            if source_id not in source_ids:
+            if source_id not in known_sources:
                 check.problem(item, field, f"unknown source {source_id!r}")
 
     for event in good_events:
@@ -410,10 +439,9 @@ def _check_references(
         cited(item, "sources", deadline.sources)
         for index, update in enumerate(deadline.outcome):
             cited(item, f"outcome[{index}].sources", update.sources)
-        anchors = event_ids | {d.slug for d in good_deadlines}
         if isinstance(deadline.due, RelativeDue) and deadline.due.after not in anchors:
             check.problem(item, "due.after", f"unknown event {deadline.due.after!r}")
-    _check_cycles(check, good_deadlines, event_ids)
+    _check_cycles(check, good_deadlines, set(event_ids))
 
 
 def _check_cycles(check: _Checker, deadlines: list[Deadline], event_ids: set[str]) -> None:

@@ -121,3 +121,13 @@ class Briefing:
             for ref in event.sources:
                 seen.setdefault(ref.id, ref)
         return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (the chart PNG, the calendar ICS)."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+    title: str = ""

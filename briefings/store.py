@@ -19,7 +19,6 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlite_utils import Database, Migrations
 
-from briefings.curation import load_dossier
 from briefings.model import (
     Deadline,
     Dossier,
@@ -111,6 +110,14 @@ def create_schema(db: Database) -> None:
     db.table("outcomes").create_index(["dossier", "known_since"])
 
 
+@migrations()
+def index_events_by_known_since_and_date(db: Database) -> None:
+    # The digest's "known on this day, in date order" and the timeline's count read
+    # this index alone, without touching the rows.
+    db.execute("DROP INDEX IF EXISTS idx_events_dossier_known_since")
+    db.table("events").create_index(["dossier", "known_since", "date", "id"])
+
+
 @dataclass(frozen=True)
 class ResolvedDeadline:
     """A deadline with its due date computed and the day it entered the record."""
@@ -129,6 +136,7 @@ def shipped_dossier_path() -> Path:
 def resolve_due_dates(dossier: Dossier) -> dict[str, date]:
     """Due date per deadline slug; relative ones count from an event or another deadline.
 
+    >>> from briefings.curation import load_dossier
     >>> resolve_due_dates(load_dossier(shipped_dossier_path()))["drawdown-8600"]
     datetime.date(2020, 7, 13)
     """
@@ -160,6 +168,35 @@ def known_since(item_date: date, source_ids: Iterable[str], sources: dict[str, S
     return max(item_date, min(reported, default=item_date))
 
 
+def deadlines_known_since(dossier: Dossier, sources: dict[str, Source]) -> dict[str, date]:
+    """The day each deadline entered the record, per slug.
+
+    A deadline is known from the signing (or its first report, if later); one counted from
+    an event or another deadline is not known before its anchor is, since its due date
+    would give the anchor's date away.
+    """
+    events = {e.id: known_since(e.date, e.sources, sources) for e in dossier.events}
+    rules = {d.slug: d for d in dossier.deadlines}
+    known: dict[str, date] = {}
+
+    def resolve(slug: str, depth: int = 0) -> date:
+        if slug in known:
+            return known[slug]
+        deadline = rules[slug]
+        day = known_since(dossier.info.signed, deadline.sources, sources)
+        if isinstance(deadline.due, RelativeDue):
+            if depth > len(rules):
+                raise ValueError(f"deadline {slug}: relative due dates form a cycle")
+            anchor = events.get(deadline.due.after) or resolve(deadline.due.after, depth + 1)
+            day = max(day, anchor)
+        known[slug] = day
+        return day
+
+    for slug in rules:
+        resolve(slug)
+    return known
+
+
 def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -184,8 +221,12 @@ class Store:
         """Open (creating if needed) the store; fill an empty one from the shipped dossier."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # No sqlite-utils plugins: scanning installed packages for them costs a cold start
+        # more than the whole briefing.
         db = Database(
-            str(path) if str(path) != ":memory:" else None, memory=str(path) == ":memory:"
+            str(path) if str(path) != ":memory:" else None,
+            memory=str(path) == ":memory:",
+            execute_plugins=False,
         )
         db.execute("PRAGMA busy_timeout = 5000")
         if str(path) != ":memory:":
@@ -196,6 +237,8 @@ class Store:
         migrations.apply(db)
         store = cls(db)
         if seed and store.revision() == 0:
+            from briefings.curation import load_dossier  # YAML only when seeding
+
             store.import_dossiers([load_dossier(shipped_dossier_path())])
         return store
 
@@ -260,6 +303,7 @@ class Store:
             for e in dossier.events
         )
         dues = resolve_due_dates(dossier)
+        deadline_known = deadlines_known_since(dossier, sources)
         self.db.table("deadlines").insert_all(
             {
                 "dossier": slug,
@@ -268,7 +312,7 @@ class Store:
                 "title": d.title,
                 "due": dues[d.slug].isoformat(),
                 "due_rule": _due_rule(d),
-                "known_since": known_since(info.signed, d.sources, sources).isoformat(),
+                "known_since": deadline_known[d.slug].isoformat(),
                 "basis": d.basis,
                 "summary": d.summary,
                 "quote": d.quote,
@@ -377,8 +421,10 @@ class Store:
     def _event_filter(
         self, as_of: date, start: date | None, end: date | None
     ) -> tuple[str, list[Any]]:
-        clauses = ["dossier = ?", "known_since <= ?"]
-        params: list[Any] = [self.dossier_slug, as_of.isoformat()]
+        # An event is never known before its date: `date <= as_of` is implied, and stated so
+        # that the (dossier, date) index bounds the scan for the newest events.
+        clauses = ["dossier = ?", "known_since <= ?", "date <= ?"]
+        params: list[Any] = [self.dossier_slug, as_of.isoformat(), as_of.isoformat()]
         if start is not None:
             clauses.append("date >= ?")
             params.append(start.isoformat())

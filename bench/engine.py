@@ -1,0 +1,169 @@
+"""Engine benchmark: compose + render every briefing kind, and the CLI's cold start.
+
+    .venv/bin/python bench/engine.py [--events 100000] [--runs 10]
+
+Prints Markdown tables (the README's Performance section is a copy of one run):
+the median time to compose and render (text and JSON) each kind, with the shipped
+dossier and with a generated store of 100,000 events; then the median cold start of
+`accord-bot brief status` against `python -c "import sqlite_utils"` (the floor: the
+store's own library) measured in the same run, as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from briefings.clock import Clock
+from briefings.compose import KINDS, Composer
+from briefings.curation import load_dossier
+from briefings.document import Briefing
+from briefings.model import Dossier, Event
+from briefings.render.json import render_json
+from briefings.render.text import render_terminal_plain
+from briefings.store import Store, shipped_dossier_path
+
+AS_OF = date(2021, 8, 30)  # the last US flight: every deadline passed, a busy record
+TARGET_STATUS_MS = (2.0, 20.0)  # shipped dossier, 100,000 events
+COLD_TARGET = 1.5
+GENERATED_SOURCES = ("reuters", "ap", "wsws-2020-03-05", "crs-in11502", "dawn")
+TAGS = ("violence", "politics", "talks", "troops", "prisoners", "diplomacy")
+
+
+def generated_dossier(count: int) -> Dossier:
+    """The shipped dossier plus generated events up to `count`, 2001-01-01..2021-12-31."""
+    shipped = load_dossier(shipped_dossier_path())
+    first, last = date(2001, 1, 1), date(2021, 12, 31)
+    span = (last - first).days + 1
+    extra = count - len(shipped.events)
+    events = tuple(
+        Event(
+            id=f"generated-{n:06d}",
+            date=first + timedelta(days=n * span // extra),
+            title=f"Generated event number {n:,} of the benchmark dossier",
+            sources=(GENERATED_SOURCES[n % len(GENERATED_SOURCES)],),
+            summary="A generated event with a sentence of summary, as curated events have.",
+            tags=(TAGS[n % len(TAGS)],),
+        )
+        for n in range(extra)
+    )
+    return replace(shipped, events=shipped.events + events)
+
+
+def median_ms(work: Callable[[], object], runs: int) -> float:
+    work()  # warm up: first queries, caches of sqlite and Python
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def compose_and_render(
+    store: Store, kind: str, clock: Clock, render: Callable[[Briefing], str]
+) -> str:
+    # A new Composer each time: no cache hit, and its revision check is counted.
+    event_id = "doha-signing" if kind == "event" else None
+    return render(Composer(store).compose(kind, clock, event_id=event_id))
+
+
+def compose_table(stores: dict[str, Store], runs: dict[str, int]) -> list[str]:
+    clock = Clock(ZoneInfo("UTC"), AS_OF)
+    names = list(stores)
+    header = "| kind | " + " | ".join(f"{n} text | {n} json" for n in names) + " |"
+    rows = [header, "|---" * (1 + 2 * len(names)) + "|"]
+    status: dict[str, float] = {}
+    for kind in KINDS:
+        cells = []
+        for name, store in stores.items():
+            for render in (render_terminal_plain, render_json):
+                work = partial(compose_and_render, store, kind, clock, render)
+                ms = median_ms(work, runs[name])
+                if kind == "status":
+                    status[name] = max(status.get(name, 0.0), ms)
+                cells.append(f"{ms:.2f} ms")
+        rows.append(f"| {kind} | " + " | ".join(cells) + " |")
+    rows.append("")
+    for name, limit in zip(names, TARGET_STATUS_MS, strict=True):
+        verdict = "met" if status[name] < limit else "MISSED"
+        rows.append(f"status with {name}: {status[name]:.2f} ms, target < {limit:g} ms: {verdict}")
+    return rows
+
+
+def cold_start_table(db: Path, runs: int) -> list[str]:
+    script = Path(sys.executable).parent / "accord-bot"
+    env = {**os.environ, "ACCORD_DB": str(db)}
+    env.pop("ACCORD_AS_OF", None)
+    commands = {
+        "floor: python -c 'import sqlite_utils'": [sys.executable, "-c", "import sqlite_utils"],
+        "accord-bot brief status": [str(script), "brief", "status"],
+        "accord-bot brief status --format json": [
+            str(script),
+            "brief",
+            "status",
+            "--format",
+            "json",
+        ],
+    }
+    subprocess.run(commands["accord-bot brief status"], env=env, check=True, capture_output=True)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):  # interleaved, so that a busy moment hurts every command alike
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
+    floor = next(iter(medians.values()))
+    rows = ["| command | median | ratio to floor |", "|---|---|---|"]
+    for name, ms in medians.items():
+        rows.append(f"| `{name}` | {ms:.0f} ms | {ms / floor:.2f}x |")
+    ratio = medians["accord-bot brief status"] / floor
+    verdict = "met" if ratio <= COLD_TARGET else "MISSED"
+    rows.append("")
+    rows.append(f"cold start: {ratio:.2f}x the floor, target <= {COLD_TARGET}x: {verdict}")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=10, help="cold-start runs per command")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
+        shipped = Store.open(Path(tmp) / "shipped.db")
+        large = Store.open(Path(tmp) / "large.db", seed=False)
+        start = time.perf_counter()
+        dossier = generated_dossier(args.events)
+        built = time.perf_counter()
+        large.import_dossiers([dossier])
+        imported = time.perf_counter()
+        large_name = f"{args.events // 1000}k events"
+        print(
+            f"Generated {len(dossier.events):,} events in {built - start:.1f} s, "
+            f"imported in {imported - built:.1f} s. As of {AS_OF}, UTC.\n"
+        )
+        print("Compose + render, median per briefing (fresh Composer, no cache):\n")
+        stores = {"shipped": shipped, large_name: large}
+        for row in compose_table(stores, {"shipped": 200, large_name: 30}):
+            print(row)
+        print(f"\nCold start, median of {args.runs} runs (stdout to a pipe, existing store):\n")
+        for row in cold_start_table(Path(tmp) / "shipped.db", args.runs):
+            print(row)
+        shipped.close()
+        large.close()
+
+
+if __name__ == "__main__":
+    main()
