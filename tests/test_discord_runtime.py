@@ -55,6 +55,15 @@ async def test_run_with_a_discord_token_subscribes_and_posts_reminders(tmp_path:
             (answer,) = await fake.wait_answers(token)
             assert "next: 2026-03-07 09:00 UTC" in json.dumps(answer.payload)
 
+            # The real chart: deferred, then the picture as a file inside its embed.
+            token = await fake.inject("accord", sub("chart"))
+            defer, followup = await fake.wait_answers(token, 2, timeout=30)
+            assert defer.type == 5
+            (file,) = followup.files
+            assert file["content"].startswith(b"\x89PNG") and file["filename"].endswith(".png")
+            image = followup.payload["embeds"][0]["image"]["url"]
+            assert image == f"attachment://{file['filename']}"
+
             moving.move_to(datetime(2026, 3, 7, 8, 59, 59, tzinfo=UTC))
             bot.scheduler.aps.wakeup()
             channel = str(CHANNEL_ID)
