@@ -388,3 +388,14 @@ async def test_shards_follow_gateway_bot_and_each_guild_is_answered_once(tmp_pat
                 assert len(fake.answers[token]) == 1
     finally:
         await fake.close()
+
+
+async def test_a_gateway_that_refuses_the_token_later_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        await bot.fake.kick(4004, "Authentication failed.")
+        runner = bot.adapter._runner
+        assert runner is not None
+        await asyncio.wait_for(asyncio.wait({runner}), 5)
+        assert "ended for good" in caplog.text

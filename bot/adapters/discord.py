@@ -195,6 +195,7 @@ class DiscordAdapter:
             await self.client.close()
             raise AdapterError(f"cannot reach Discord's API at {base}: {err}") from None
         self._runner = asyncio.create_task(self.client.connect(reconnect=True))
+        self._runner.add_done_callback(_gateway_ended)
         ready = asyncio.create_task(self.client.wait_until_ready())
         done, _ = await asyncio.wait(
             {ready, self._runner}, timeout=self.ready_timeout, return_when=asyncio.FIRST_COMPLETED
@@ -384,6 +385,13 @@ class RenderedEmbed(discord.Embed):
 
     def to_dict(self) -> Any:
         return self._rendered
+
+
+def _gateway_ended(runner: asyncio.Task[None]) -> None:
+    # discord.py reconnects by itself; it gives up only on errors it cannot fix
+    # (a revoked token, intents Discord refuses), and then the operator must know.
+    if not runner.cancelled() and (err := runner.exception()) is not None:
+        log.error("the Discord gateway connection ended for good: %s", err)
 
 
 def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> dict[str, Any]:

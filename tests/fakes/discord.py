@@ -220,6 +220,11 @@ class FakeDiscord:
         """The next post to `channel` fails with this status (queue several for a series)."""
         self.faults.setdefault(str(channel), []).append((status, body or {}))
 
+    async def kick(self, code: int, message: str = "") -> None:
+        """Close every gateway connection with a close code (4004: authentication failed)."""
+        for ws, _ in list(self._sockets):
+            await ws.close(code=code, message=message.encode())
+
     def stall(self, channel: int | str, seconds: float) -> None:
         """The next post to `channel` gets its answer only after `seconds` (then succeeds)."""
         self.fail(channel, 0, {"stall": seconds})
