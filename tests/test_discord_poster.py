@@ -7,8 +7,9 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from discord_support import PNG, REPLAY_DAY, running_bot
-from fakes.discord import GUILD_ID
+from fakes.discord import GUILD_ID, FakeDiscord
 
 from bot.adapters.discord import nonce_for
 from bot.delivery import Attachment, Target
@@ -126,3 +127,21 @@ async def test_no_answer_in_time_is_retry_and_the_retry_is_deduplicated(tmp_path
         again = await bot.adapter.poster.post(TARGET, digest(bot.store), key="k-slow")
         assert again.status == "delivered"
         assert len(bot.fake.messages[CHANNEL]) == 1
+
+
+async def test_the_fake_rejects_what_discord_would() -> None:
+    fake = await FakeDiscord().start()
+    try:
+        headers = {"Authorization": f"Bot {fake.token}"}
+        too_long = {"embeds": [{"title": "t", "description": "d" * 4000}] * 2}
+        async with aiohttp.ClientSession() as session:
+            url = f"{fake.api_base}/channels/{CHANNEL}/messages"
+            async with session.post(url, json=too_long, headers=headers) as response:
+                assert response.status == 400
+                assert response.headers["Content-Type"] == "application/json"
+                assert (await response.json())["code"] == 50035
+            async with session.post(url, json={"content": "hi"}) as response:
+                assert response.status == 401
+        assert CHANNEL not in fake.messages
+    finally:
+        await fake.close()
