@@ -1,0 +1,490 @@
+"""Slack: `/accord` on Bolt's AsyncApp (HTTP or Socket Mode), and the Slack Poster.
+
+The adapter is a thin edge: a slash command becomes a `Command` and a `Caller`, the
+shared dispatcher answers with a `Reply`, and the reply becomes Block Kit messages sent
+through the command's response_url (what Bolt's respond() sends, over pooled
+connections). `ack()` always comes first, so Slack hears back within its 3 seconds
+however slow the answer is.
+
+    adapter = SlackAdapter(Settings(), dispatcher, store)
+    await adapter.start()   # raises AdapterError when auth.test rejects the token
+    ...
+    await adapter.stop()
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters import AdapterError
+from bot.adapters.slack_blocks import Payload, escape, message_payloads, reply_text, text_payload
+from bot.commands import MANAGING, Caller, CommandError, Dispatcher, Reply, parse_text
+from bot.delivery import Attachment, PostResult, Target
+from bot.settings import Settings
+from briefings.document import Briefing
+from briefings.store import Store
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+METADATA_TYPE = "accord_delivery"
+HISTORY_LIMIT = 50
+ADMIN_CACHE_SECONDS = 60.0
+API_TIMEOUT = 15
+# A 429 asking to wait longer than this is handed back to the scheduler instead of
+# holding a delivery slot while sleeping.
+RATE_LIMIT_WAIT = 3.0
+RENDER_CACHE = 64
+RESPOND_TIMEOUT = aiohttp.ClientTimeout(total=API_TIMEOUT)
+JSON_HEADERS = {"Content-Type": "application/json;charset=utf-8"}
+
+GONE = {
+    "channel_not_found": "the channel no longer exists or the bot cannot see it",
+    "is_archived": "the channel is archived",
+    "not_in_channel": "the bot is not in the channel; /invite the bot to the channel",
+    "restricted_action": "posting is restricted in this channel",
+    "team_access_not_granted": "the bot has no access to this workspace",
+}
+FATAL = {
+    "invalid_auth": "Slack rejected SLACK_BOT_TOKEN (invalid_auth)",
+    "token_revoked": "the Slack bot token was revoked (token_revoked)",
+    "account_inactive": "the Slack app or its workspace is inactive (account_inactive)",
+    "not_authed": "no Slack bot token was sent (not_authed)",
+    "missing_scope": "the Slack app lacks a scope it needs (missing_scope)",
+}
+
+Respond = Callable[..., Awaitable[Any]]
+
+
+def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name.lower():
+            if isinstance(value, list | tuple):
+                return str(value[0]) if value else None
+            return str(value)
+    return None
+
+
+def retry_after(headers: Mapping[str, Any] | None, default: float = 1.0) -> float:
+    """Seconds from a Retry-After header (Slack sends whole seconds)."""
+    value = _header(headers, "Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else default
+    except ValueError:
+        return default
+
+
+class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
+    """Retry a 429 once in place when Slack asks for a short wait; longer waits go back
+    to the caller (the scheduler retries later)."""
+
+    def __init__(self, max_wait: float = RATE_LIMIT_WAIT) -> None:
+        super().__init__(max_retry_count=1)
+        self.max_wait = max_wait
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        return retry_after(response.headers) <= self.max_wait
+
+
+def make_client(token: str, base_url: str) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL as its base, retrying 429s and dropped connections."""
+    handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler(), ShortRateLimitRetry()]
+    return AsyncWebClient(
+        token=token, base_url=base_url, timeout=API_TIMEOUT, retry_handlers=handlers
+    )
+
+
+def _error_code(err: SlackApiError) -> str | None:
+    data = getattr(err.response, "data", None)
+    return str(data.get("error")) if isinstance(data, dict) and data.get("error") else None
+
+
+def classify(err: Exception) -> PostResult:
+    """What a failed Web API call means for a delivery."""
+    if isinstance(err, SlackApiError):
+        status = int(getattr(err.response, "status_code", 0) or 0)
+        code = _error_code(err)
+        headers = getattr(err.response, "headers", None)
+        if status == 429 or code == "ratelimited":
+            return PostResult("retry", "rate limited by Slack", retry_after(headers))
+        if status >= 500:
+            return PostResult("retry", f"Slack answered HTTP {status}", retry_after(headers, 5.0))
+        if code in GONE:
+            return PostResult("gone", f"{code}: {GONE[code]}")
+        if code in FATAL:
+            return PostResult("fatal", FATAL[code])
+        return PostResult("retry", f"Slack refused the post ({code or status})", 60.0)
+    if isinstance(err, TimeoutError):
+        return PostResult("retry", "timed out talking to Slack", 5.0)
+    if isinstance(err, aiohttp.ClientError):
+        return PostResult("retry", f"could not reach Slack ({type(err).__name__})", 5.0)
+    raise err
+
+
+class SlackPoster:
+    """Posts briefings to Slack channels with chat.postMessage.
+
+    Every message carries the delivery key in its metadata, so `was_posted` can find it
+    again in conversations.history after a crash.
+    """
+
+    platform = PLATFORM
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    @staticmethod
+    def metadata(key: str, part: int = 1, parts: int = 1) -> dict[str, Any]:
+        payload: dict[str, Any] = {"key": key}
+        if parts > 1:
+            payload.update(part=part, parts=parts)
+        return {"event_type": METADATA_TYPE, "event_payload": payload}
+
+    async def post(
+        self,
+        target: Target,
+        briefing: Briefing,
+        *,
+        key: str,
+        attachment: Attachment | None = None,
+    ) -> PostResult:
+        payloads = message_payloads(briefing)
+        first_ts: str | None = None
+        posted = 0
+        try:
+            for number, payload in enumerate(payloads, start=1):
+                response = await self.client.chat_postMessage(
+                    channel=target.channel,
+                    text=payload["text"],
+                    blocks=payload["blocks"],
+                    metadata=self.metadata(key, number, len(payloads)),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+                first_ts = first_ts or str(response.get("ts") or "") or None
+                posted = number
+            if attachment is not None:
+                await upload(self.client, target.channel, attachment)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
+            result = classify(err)
+            log.warning("slack post to %s failed: %s", target.channel, result.reason)
+            if posted == 0:
+                return result
+            # Part of it is in the channel already: posting it again would repeat that
+            # part, so the delivery counts as made, with what went missing.
+            missing = "the file" if posted == len(payloads) else "the rest"
+            reason = f"posted {posted} of {len(payloads)} messages; {missing} failed: "
+            return PostResult("delivered", reason + result.reason, message_id=first_ts)
+        return PostResult.delivered(first_ts)
+
+    async def was_posted(self, target: Target, key: str) -> bool | None:
+        """True when a recent message in the channel carries this delivery key."""
+        try:
+            response = await self.client.conversations_history(
+                channel=target.channel, include_all_metadata=True, limit=HISTORY_LIMIT
+            )
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
+            log.warning("slack history for %s unavailable: %s", target.channel, err)
+            return None
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") != METADATA_TYPE:
+                continue
+            if (metadata.get("event_payload") or {}).get("key") == key:
+                return True
+        return False
+
+
+async def upload(
+    client: AsyncWebClient, channel: str, attachment: Attachment, comment: str | None = None
+) -> None:
+    """Upload a chart or calendar file to a channel (files.getUploadURLExternal flow)."""
+    await client.files_upload_v2(
+        channel=channel,
+        file=attachment.content,
+        filename=attachment.filename,
+        title=attachment.title or attachment.filename,
+        initial_comment=comment or None,
+    )
+
+
+def in_dm(command: Mapping[str, Any]) -> bool:
+    channel = str(command.get("channel_id") or "")
+    return command.get("channel_name") == "directmessage" or channel.startswith("D")
+
+
+class SlackAdapter:
+    """`/accord` for one Slack workspace.
+
+    HTTP mode serves `POST /slack/events` on settings.slack_host:slack_port (port 0
+    picks a free port; `port` holds the bound one after start). With SLACK_APP_TOKEN
+    set it uses Socket Mode instead and opens no port.
+    """
+
+    platform = PLATFORM
+
+    def __init__(self, settings: Settings, dispatcher: Dispatcher, store: Store) -> None:
+        if settings.slack_bot_token is None:
+            raise AdapterError("SLACK_BOT_TOKEN is not set")
+        app_token = settings.slack_app_token
+        secret = settings.slack_signing_secret
+        if app_token is None and secret is None:
+            raise AdapterError("set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN")
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.store = store
+        self.mode = "socket" if app_token is not None else "http"
+        self.client = make_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+        )
+        self.poster = SlackPoster(self.client)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=secret.get_secret_value() if secret else "",
+            process_before_response=False,
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self.app.command("/accord")(self.on_command)
+        self.host = settings.slack_host
+        self.port: int | None = None
+        self.team_id: str | None = None
+        self.bot_user_id: str | None = None
+        self._admins = set(settings.slack_admin_ids)
+        self._admin_cache: dict[str, tuple[bool, float]] = {}
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._rendered: OrderedDict[tuple[int, bool], tuple[Briefing, list[Outgoing]]] = (
+            OrderedDict()
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.check_token()
+        self._session = aiohttp.ClientSession()
+        # Web API calls (the Poster's fan-out too) share the pooled connections.
+        self.client.session = self._session
+        if self.mode == "socket":
+            assert self.settings.slack_app_token is not None
+            self._socket = AsyncSocketModeHandler(
+                self.app, self.settings.slack_app_token.get_secret_value()
+            )
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("slack: connected in Socket Mode to team %s", self.team_id)
+            return
+        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.settings.slack_port)
+        await site.start()
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1]) if addresses else self.settings.slack_port
+        log.info("slack: listening on %s:%s%s", self.host, self.port, EVENTS_PATH)
+
+    async def check_token(self) -> None:
+        """auth.test: fail fast with a clear message when Slack rejects the token."""
+        try:
+            response = await self.client.auth_test()
+        except SlackApiError as err:
+            code = _error_code(err)
+            if code in FATAL:
+                raise AdapterError(
+                    "Slack rejected SLACK_BOT_TOKEN (invalid_auth)"
+                    if code == "invalid_auth"
+                    else FATAL[code]
+                ) from None
+            raise AdapterError(f"Slack auth.test failed: {code or err}") from None
+        except (TimeoutError, aiohttp.ClientError) as err:
+            raise AdapterError(
+                f"cannot reach Slack at {self.settings.slack_api_url}: {type(err).__name__}"
+            ) from None
+        self.team_id = response.get("team_id")
+        self.bot_user_id = response.get("user_id")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+        self.client.session = None
+
+    def web_app(self) -> web.Application:
+        """The aiohttp application serving POST /slack/events."""
+        application = web.Application()
+        application.router.add_post(EVENTS_PATH, self._handle_http)
+        return application
+
+    async def _handle_http(self, request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    # -- the slash command ---------------------------------------------------------------
+
+    async def on_command(
+        self, ack: Callable[[], Awaitable[Any]], command: dict[str, Any], respond: Respond
+    ) -> None:
+        await ack()
+        try:
+            reply = await self.answer(command)
+            await self.send(reply, command, respond)
+        except Exception:
+            log.exception("slack: /accord failed")
+            sorry = "Something went wrong on our side; nothing was changed."
+            try:
+                await self.deliver(command, respond, outgoing(text_payload(sorry), public=False))
+            except Exception:
+                log.exception("slack: could not tell the user about a failure")
+
+    async def answer(self, command: Mapping[str, Any]) -> Reply:
+        """The Reply for a slash command's text."""
+        text = str(command.get("text") or "")
+        try:
+            parsed = parse_text(text)
+        except CommandError as err:
+            return Reply.failure(err.message, err.usage)
+        manage = parsed.name in MANAGING and await self.can_manage(command)
+        return await self.dispatcher.dispatch(parsed, self.caller(command, can_manage=manage))
+
+    def caller(self, command: Mapping[str, Any], *, can_manage: bool = False) -> Caller:
+        return Caller(
+            platform=PLATFORM,
+            workspace=str(command.get("team_id") or self.team_id or ""),
+            channel=str(command.get("channel_id") or ""),
+            user=str(command.get("user_id") or ""),
+            can_manage=can_manage,
+            in_dm=in_dm(command),
+        )
+
+    async def can_manage(self, command: Mapping[str, Any]) -> bool:
+        """Workspace admins and owners (users.info), or ids in SLACK_ADMIN_IDS."""
+        user = str(command.get("user_id") or "")
+        if not user:
+            return False
+        if user in self._admins:
+            return True
+        cached = self._admin_cache.get(user)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            response = await self.client.users_info(user=user)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
+            log.warning("slack: users.info failed for a caller: %s", type(err).__name__)
+            return False
+        info = response.get("user") or {}
+        allowed = any(bool(info.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
+        self._admin_cache[user] = (allowed, now + ADMIN_CACHE_SECONDS)
+        return allowed
+
+    async def send(self, reply: Reply, command: Mapping[str, Any], respond: Respond) -> None:
+        """Reply -> messages through the response_url (or the file, for a chart)."""
+        if reply.attachment is not None:
+            await self._upload(reply, command, respond)
+            return
+        if reply.briefing is not None:
+            messages = self.messages(reply.briefing, public=reply.public)
+        else:
+            text = text_payload(reply_text(reply.text or "", reply.usage))
+            messages = [outgoing(text, public=reply.public)]
+        for message in messages:
+            await self.deliver(command, respond, message)
+
+    async def deliver(
+        self, command: Mapping[str, Any], respond: Respond, message: Outgoing
+    ) -> None:
+        """What Bolt's respond() does, over the adapter's pooled connections: a JSON POST
+        to the command's response_url (no new HTTP session for every message)."""
+        url = command.get("response_url")
+        session = self._session
+        if not url or session is None or session.closed:
+            await respond(**message.args)
+            return
+        async with session.post(
+            str(url), data=message.body, headers=JSON_HEADERS, timeout=RESPOND_TIMEOUT
+        ) as response:
+            await response.read()
+            if response.status != 200:
+                log.warning("slack: response_url answered HTTP %s", response.status)
+
+    def messages(self, briefing: Briefing, *, public: bool) -> list[Outgoing]:
+        """Rendered and encoded once for each briefing the composer keeps (same object)."""
+        key = (id(briefing), public)
+        hit = self._rendered.get(key)
+        if hit is not None and hit[0] is briefing:
+            self._rendered.move_to_end(key)
+            return hit[1]
+        messages = [outgoing(p, public=public) for p in message_payloads(briefing)]
+        self._rendered[key] = (briefing, messages)
+        if len(self._rendered) > RENDER_CACHE:
+            self._rendered.popitem(last=False)
+        return messages
+
+    async def _upload(self, reply: Reply, command: Mapping[str, Any], respond: Respond) -> None:
+        assert reply.attachment is not None
+        channel = str(command.get("channel_id") or "")
+        try:
+            await upload(self.client, channel, reply.attachment, comment=escape(reply.text or ""))
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
+            result = classify(err)
+            log.warning("slack: upload to %s failed: %s", channel, result.reason)
+            why = f"Could not post {reply.attachment.filename}: {result.reason}."
+            await self.deliver(command, respond, outgoing(text_payload(why), public=False))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for the response_url: respond()'s arguments and their JSON body."""
+
+    args: dict[str, Any]
+    body: bytes
+
+
+def outgoing(payload: Payload, *, public: bool) -> Outgoing:
+    """A payload as a slash-command answer: in the channel, or only to the caller."""
+    args = {
+        "text": payload["text"],
+        "blocks": payload["blocks"],
+        "response_type": "in_channel" if public else "ephemeral",
+        "replace_original": False,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+    return Outgoing(args, json.dumps(args, ensure_ascii=False).encode())

@@ -1,0 +1,282 @@
+"""A fake Slack on 127.0.0.1: the Web API methods the bot calls, response_urls, uploads.
+
+Every request is recorded. Faults are scripted per method and channel:
+`fake.fail("chat.postMessage", channel="C1", times=2, status=429, retry_after=0)` makes
+the next two matching calls answer 429, `fake.fail(..., error="is_archived")` answers
+`{"ok": false, "error": "is_archived"}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+TEAM = "T0001"
+BOT_USER = "U0BOT"
+
+
+@dataclass
+class Recorded:
+    method: str
+    params: dict[str, Any]
+    token: str | None = None
+
+
+@dataclass
+class Fault:
+    method: str
+    channel: str | None
+    times: int
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    delay: float = 0.0
+    skip: int = 0
+
+
+@dataclass
+class Posted:
+    channel: str
+    ts: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    """Start with `await fake.start()`; `fake.api_url` is the SLACK_API_URL to use."""
+
+    tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN, APP_TOKEN})
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[bytes] = field(default_factory=list)
+    messages: list[Posted] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    port: int = 0
+    # False: accept response_url posts without parsing or keeping them (the bench).
+    keep_responses: bool = True
+    response_event: asyncio.Event = field(default_factory=asyncio.Event)
+    # Socket Mode: the open WebSocket connections and what the app sent back on them.
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{hook}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket", self._socket)
+        self._app = app
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        self._runner = web.AppRunner(self._app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, hook: str = "hook") -> str:
+        return f"{self.base}/respond/{hook}"
+
+    # -- scripting -------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        *,
+        channel: str | None = None,
+        times: int = 1,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        skip: int = 0,
+    ) -> None:
+        """Make the next `times` matching calls fail, after letting `skip` of them through."""
+        fault = Fault(method, channel, times, status, error, retry_after, delay, skip)
+        self.faults.append(fault)
+
+    def calls(self, method: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method]
+
+    async def wait_responses(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        async def wait() -> None:
+            while len(self.responses) < count:
+                self.response_event.clear()
+                await self.response_event.wait()
+
+        await asyncio.wait_for(wait(), timeout)
+        return self.responses
+
+    def _fault(self, method: str, channel: str | None) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and fault.channel in (None, channel) and fault.times > 0:
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
+                fault.times -= 1
+                return fault
+        return None
+
+    # -- handlers --------------------------------------------------------------------------
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        body = await request.read()
+        if body:
+            if request.content_type == "application/json":
+                params.update(json.loads(body))
+            else:
+                params.update(parse_qsl(body.decode()))
+        return params
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") or params.get("token")
+        self.requests.append(Recorded(method, params, token))
+        fault = self._fault(method, params.get("channel") or params.get("channel_id"))
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status != 200:
+                headers = {}
+                if fault.retry_after is not None:
+                    headers["Retry-After"] = str(fault.retry_after)
+                if fault.status == 429:
+                    return web.json_response(
+                        {"ok": False, "error": "ratelimited"}, status=429, headers=headers
+                    )
+                return web.Response(status=fault.status, text="server error", headers=headers)
+            if fault.error:
+                return web.json_response({"ok": False, "error": fault.error})
+        if token not in self.tokens:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        data: dict[str, Any] = handler(params)
+        return web.json_response({"ok": True, **data})
+
+    def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Test"}
+
+    def _m_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    def _m_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = {"id": params.get("user"), "is_admin": False, "is_owner": False}
+        user.update(self.users.get(str(params.get("user")), {}))
+        return {"user": user}
+
+    def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params["channel"])
+        ts = f"1583400000.{next(self._ts):06d}"
+        self.messages.append(Posted(channel, ts, params))
+        return {"channel": channel, "ts": ts, "message": {"text": params.get("text")}}
+
+    def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params["channel"])
+        limit = int(params.get("limit", 100))
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("1", "true")
+        found = []
+        for posted in reversed(self.messages):
+            if posted.channel != channel:
+                continue
+            message: dict[str, Any] = {"type": "message", "ts": posted.ts}
+            metadata = posted.params.get("metadata")
+            if with_metadata and metadata:
+                message["metadata"] = (
+                    json.loads(metadata) if isinstance(metadata, str) else metadata
+                )
+            found.append(message)
+        return {"messages": found[:limit], "has_more": len(found) > limit}
+
+    def _m_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ts):06d}"
+        return {"upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = params.get("files")
+        items = json.loads(files) if isinstance(files, str) else files or []
+        return {"files": [{"id": f["id"], "title": f.get("title")} for f in items]}
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        self.requests.append(Recorded("upload", {"file_id": request.match_info["file_id"]}))
+        self.uploads.append(body)
+        return web.Response(text="OK - " + str(len(body)))
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0APP"}}
+        await socket.send_json(hello)
+        async for message in socket:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        self.sockets.remove(socket)
+        return socket
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+        """Push an event to the connected Socket Mode app; returns its envelope id."""
+        envelope_id = f"env-{next(self._ts)}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": True,
+        }
+        await self.sockets[-1].send_json(envelope)
+        return envelope_id
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
+        if not self.keep_responses:
+            await request.read()
+            return web.Response(text="ok")
+        payload = await request.json()
+        self.requests.append(Recorded("respond", payload))
+        self.responses.append(payload)
+        self.response_event.set()
+        return web.Response(text="ok")
+
+
+async def serve_forever(keep_responses: bool) -> None:
+    """Run the fake on its own (the bench runs it in a separate process, as Slack is)."""
+    fake = await FakeSlack(keep_responses=keep_responses).start()
+    print(fake.port, flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import sys
+
+    asyncio.run(serve_forever(keep_responses="--sink" not in sys.argv))

@@ -1,0 +1,22 @@
+"""The Slack app manifest creates the app the adapter expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.adapters.slack import EVENTS_PATH
+
+MANIFEST = Path(__file__).resolve().parent.parent / "config" / "slack-manifest.yaml"
+
+
+def test_manifest_declares_the_command_and_scopes() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == "/accord"
+    assert command["url"].startswith("https://") and command["url"].endswith(EVENTS_PATH)
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "users:read", "files:write"} <= scopes
+    assert "channels:history" in scopes  # SlackPoster.was_posted reads the history
+    assert manifest["settings"]["socket_mode_enabled"] is False
