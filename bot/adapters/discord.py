@@ -1,0 +1,615 @@
+"""The Discord adapter: `/accord` slash commands on discord.py, and a Poster for digests.
+
+A thin edge: an interaction's typed options become a `Command` (`bot.commands.from_options`),
+the dispatcher answers with a `Reply`, and `discord_embeds` turns that into messages.
+The client is an `AutoShardedClient`, so the gateway URL and shard count come from
+`GET /gateway/bot` at `DISCORD_API_BASE`. Commands are synced once per start, in
+`setup_hook`, and only when their JSON changed since the last sync (a hash in the store).
+
+    adapter = DiscordAdapter(settings, dispatcher, store)
+    await adapter.start()      # logs in, connects, returns when ready
+    await adapter.poster.post(target, briefing, key="digest:42:2020-03-05")
+    await adapter.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import io
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Literal
+from zoneinfo import available_timezones
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.http import MultipartParameters, Route
+
+from bot.adapters import AdapterError
+from bot.adapters.discord_embeds import (
+    Payload,
+    attach_file,
+    reply_payloads,
+)
+from bot.adapters.discord_embeds import message_payloads as briefing_payloads
+from bot.commands import (
+    DESCRIPTIONS,
+    MAX_PAGE,
+    Caller,
+    Command,
+    CommandError,
+    Dispatcher,
+    Reply,
+    from_options,
+)
+from bot.delivery import Attachment, PostResult, Target
+from bot.settings import Settings
+from briefings.document import Briefing
+from briefings.store import Store
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction[discord.Client]
+
+MAX_CHOICES = 25
+# Answer directly when the reply is ready this fast; otherwise defer (Discord allows 3 s).
+ANSWER_WITHIN = 1.5
+# Always slow (a picture, a file): defer at once.
+DEFER_AT_ONCE = frozenset({"chart", "calendar"})
+SYNC_TABLE = "discord_sync"
+NONCE_LENGTH = 25
+RENDER_CACHE = 64
+# Long enough for discord.py's own waits (a 429 up to 30 s, 5xx back-off), then retry later.
+POST_TIMEOUT = 90.0
+
+
+# -- autocomplete ranking ------------------------------------------------------------------
+
+
+def rank(options: Iterable[str], typed: str, limit: int = MAX_CHOICES) -> list[str]:
+    """Options matching what was typed: prefix matches first, then segment, then substring.
+
+    >>> rank(["Asia/Kabul", "America/Kabul_like", "Europe/Berlin"], "kab")
+    ['Asia/Kabul', 'America/Kabul_like']
+    """
+    typed = typed.strip().lower()
+    tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for option in options:
+        lowered = option.lower()
+        if lowered.startswith(typed):
+            tiers[0].append(option)
+        elif any(part.startswith(typed) for part in lowered.replace("_", "/").split("/")):
+            tiers[1].append(option)
+        elif typed in lowered:
+            tiers[2].append(option)
+    return [*tiers[0], *tiers[1], *tiers[2]][:limit]
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
+
+
+def choices(values: Iterable[str]) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=v[:100], value=v[:100]) for v in values]
+
+
+# -- command sync ledger -------------------------------------------------------------------
+
+
+class SyncLedger:
+    """Which command set (by hash) was last synced to each scope, kept in the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.table = store.db.table(SYNC_TABLE)
+        if not self.table.exists():
+            self.table.create({"scope": str, "digest": str, "synced_at": str}, pk="scope")
+
+    def digest(self, scope: str) -> str | None:
+        rows = list(self.table.rows_where("scope = ?", [scope]))
+        return str(rows[0]["digest"]) if rows else None
+
+    def record(self, scope: str, digest: str) -> None:
+        synced_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.table.upsert({"scope": scope, "digest": digest, "synced_at": synced_at}, pk="scope")
+
+
+def commands_digest(payload: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+# -- the client ----------------------------------------------------------------------------
+
+
+class AccordClient(discord.AutoShardedClient):
+    """The gateway client; its one job at start-up is to sync the commands once."""
+
+    def __init__(self, on_setup: Callable[[], Awaitable[None]], **options: Any) -> None:
+        super().__init__(
+            intents=discord.Intents(guilds=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self._on_setup = on_setup
+
+    async def setup_hook(self) -> None:
+        # Runs once per login, unlike on_ready (which fires again after every reconnect).
+        await self._on_setup()
+
+
+# -- the adapter ---------------------------------------------------------------------------
+
+
+class DiscordAdapter:
+    """`/accord` on Discord; `poster` posts scheduled briefings through the REST API."""
+
+    platform = "discord"
+
+    def __init__(
+        self,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        store: Store,
+        *,
+        ready_timeout: float = 60.0,
+        guild_ready_timeout: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.store = store
+        self.ready_timeout = ready_timeout
+        self.answer_within = ANSWER_WITHIN
+        self.client = AccordClient(
+            self._setup,
+            guild_ready_timeout=guild_ready_timeout,
+            max_ratelimit_timeout=30.0,
+        )
+        self.tree: app_commands.CommandTree[AccordClient] = app_commands.CommandTree(self.client)
+        self.tree.add_command(build_group(self))
+        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        self.poster = DiscordPoster(self.client)
+        self.synced: bool | None = None  # whether the last start synced the commands
+        self._runner: asyncio.Task[None] | None = None
+        self._rendered: OrderedDict[int, tuple[Briefing, list[dict[str, Any]]]] = OrderedDict()
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.settings.discord_token is None:
+            raise AdapterError("DISCORD_TOKEN is not set")
+        base = self.settings.discord_api_base.rstrip("/")
+        Route.BASE = base
+        try:
+            await self.client.login(self.settings.discord_token.get_secret_value())
+        except discord.LoginFailure:
+            await self.client.close()
+            raise AdapterError("Discord rejected DISCORD_TOKEN") from None
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as err:
+            await self.client.close()
+            raise AdapterError(f"cannot reach Discord's API at {base}: {err}") from None
+        self._runner = asyncio.create_task(self.client.connect(reconnect=True))
+        self._runner.add_done_callback(_gateway_ended)
+        ready = asyncio.create_task(self.client.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {ready, self._runner}, timeout=self.ready_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if ready in done:
+            return
+        ready.cancel()
+        problem = "no READY from Discord's gateway in time"
+        failure = self._runner.exception() if self._runner in done else None
+        if failure is not None:
+            problem = f"Discord's gateway failed: {failure}"
+        await self.stop()
+        raise AdapterError(problem)
+
+    async def stop(self) -> None:
+        await self.client.close()
+        if self._runner is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._runner, timeout=10)
+            self._runner = None
+
+    async def _setup(self) -> None:
+        try:
+            self.synced = await self.sync_commands()
+        except discord.HTTPException as err:
+            # The bot still answers with the commands Discord already has.
+            log.error("could not sync the /accord commands: %s", err)
+            self.synced = False
+
+    async def sync_commands(self) -> bool:
+        """Sync to DISCORD_GUILD_ID (or globally) if the command set changed; True if synced."""
+        guild_id = self.settings.discord_guild_id
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        app = self.client.application_id
+        scope = f"{app}:guild:{guild_id}" if guild_id else f"{app}:global"
+        digest = commands_digest(payload)
+        ledger = SyncLedger(self.store)
+        if ledger.digest(scope) == digest:
+            log.info("the /accord commands are unchanged; not syncing (%s)", scope)
+            return False
+        synced = await self.tree.sync(guild=guild)
+        ledger.record(scope, digest)
+        log.info("synced %d command(s) to %s", len(synced), scope)
+        return True
+
+    # -- answering -----------------------------------------------------------------------
+
+    def caller(self, interaction: Interaction) -> Caller:
+        perms = interaction.permissions
+        guild_id = interaction.guild_id
+        return Caller(
+            platform="discord",
+            workspace=str(guild_id) if guild_id else "dm",
+            channel=str(interaction.channel_id or ""),
+            user=str(interaction.user.id),
+            can_manage=bool(perms.administrator or perms.manage_guild or perms.manage_channels),
+            in_dm=guild_id is None,
+        )
+
+    async def run(
+        self,
+        interaction: Interaction,
+        name: str,
+        options: Mapping[str, object],
+        group: str | None = None,
+    ) -> None:
+        """Answer one subcommand: build the Command, dispatch it, show the Reply."""
+        try:
+            command = from_options(name, options, group=group)
+        except CommandError as err:
+            await self.respond(interaction, Reply.failure(err.message, err.usage))
+            return
+        if command.name in DEFER_AT_ONCE:
+            await interaction.response.defer(thinking=True)
+            await self.follow_up(interaction, await self._dispatch(command, interaction))
+            return
+        # Most answers are ready in a millisecond: answer directly. If this one is not
+        # ready in time, a timer defers it (keeping Discord's 3 seconds) while it runs on.
+        deferring: list[asyncio.Task[None]] = []
+
+        async def defer() -> None:
+            await interaction.response.defer(thinking=True)
+
+        timer = asyncio.get_running_loop().call_later(
+            self.answer_within, lambda: deferring.append(asyncio.ensure_future(defer()))
+        )
+        try:
+            reply = await self._dispatch(command, interaction)
+        finally:
+            timer.cancel()
+        if not deferring:
+            await self.respond(interaction, reply)
+            return
+        await deferring[0]
+        await self.follow_up(interaction, reply)
+
+    async def _dispatch(self, command: Command, interaction: Interaction) -> Reply:
+        try:
+            return await self.dispatcher.dispatch(command, self.caller(interaction))
+        except Exception:
+            log.exception("/accord %s failed", command.name)
+            return Reply.failure(
+                "Something went wrong on our side; nothing was changed. Try again."
+            )
+
+    async def respond(self, interaction: Interaction, reply: Reply) -> None:
+        """The first answer to an interaction, then follow-ups for any further messages."""
+        ephemeral = not reply.public
+        first, *rest = self.messages(reply)
+        await interaction.response.send_message(**first, ephemeral=ephemeral)
+        for kwargs in rest:
+            await interaction.followup.send(**kwargs, ephemeral=ephemeral)
+
+    async def follow_up(self, interaction: Interaction, reply: Reply) -> None:
+        """Answer after a (public) defer; a private reply replaces the public placeholder."""
+        ephemeral = not reply.public
+        if ephemeral:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+        for kwargs in self.messages(reply):
+            await interaction.followup.send(**kwargs, ephemeral=ephemeral)
+
+    def messages(self, reply: Reply) -> list[dict[str, Any]]:
+        """discord.py send() arguments per message; a file goes with the first."""
+        if reply.attachment is not None:
+            payloads = reply_payloads(reply)
+            first = message_kwargs(attach_file(payloads[0], reply.attachment), reply.attachment)
+            return [first, *(message_kwargs(p) for p in payloads[1:])]
+        briefing = reply.briefing
+        if briefing is None:
+            return [message_kwargs(p) for p in reply_payloads(reply)]
+        # The composer hands out the same Briefing object while nothing changed, so its
+        # rendering is kept too (embeds are only read when sent).
+        cached = self._rendered.get(id(briefing))
+        if cached is None or cached[0] is not briefing:
+            cached = (briefing, [message_kwargs(p) for p in reply_payloads(reply)])
+            self._rendered[id(briefing)] = cached
+            if len(self._rendered) > RENDER_CACHE:
+                self._rendered.popitem(last=False)
+        return cached[1]
+
+    async def _on_tree_error(
+        self, interaction: Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        log.error("/accord interaction failed: %s", error, exc_info=error)
+        reply = Reply.failure("Something went wrong on our side; nothing was changed. Try again.")
+        with contextlib.suppress(discord.HTTPException):
+            if interaction.response.is_done():
+                await interaction.followup.send(**self.messages(reply)[0], ephemeral=True)
+            else:
+                await self.respond(interaction, reply)
+
+    # -- autocomplete --------------------------------------------------------------------
+
+    async def complete_deadline(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return choices(rank(self.store.deadline_slugs(), current))
+
+    async def complete_event(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        today = self.dispatcher.clock().today()
+        ids = self.store.event_ids(today)
+        # Newest first when nothing is typed: the likeliest to be asked about.
+        return choices(rank(reversed(ids) if not current.strip() else ids, current))
+
+    async def complete_zone(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return choices(rank(zone_names(), current))
+
+
+class RenderedEmbed(discord.Embed):
+    """An embed sent exactly as `discord_embeds` rendered it (already within the limits).
+
+    discord.py rebuilds an embed's JSON on every send; a briefing's embeds are rendered
+    once and sent as they are.
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self._rendered = data
+
+    def to_dict(self) -> Any:
+        return self._rendered
+
+
+def _gateway_ended(runner: asyncio.Task[None]) -> None:
+    # discord.py reconnects by itself; it gives up only on errors it cannot fix
+    # (a revoked token, intents Discord refuses), and then the operator must know.
+    if not runner.cancelled() and (err := runner.exception()) is not None:
+        log.error("the Discord gateway connection ended for good: %s", err)
+
+
+def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> dict[str, Any]:
+    """A message payload as discord.py send() arguments (embeds, content, file)."""
+    kwargs: dict[str, Any] = {
+        "embeds": [RenderedEmbed(e) for e in payload.get("embeds", [])],
+        "allowed_mentions": discord.AllowedMentions.none(),
+    }
+    if payload.get("content"):
+        kwargs["content"] = payload["content"]
+    if attachment is not None:
+        kwargs["file"] = discord.File(io.BytesIO(attachment.content), filename=attachment.filename)
+    return kwargs
+
+
+# -- the /accord group ---------------------------------------------------------------------
+
+
+def build_group(adapter: DiscordAdapter) -> app_commands.Group:
+    """`/accord` with its subcommands and typed options (see docs: interface.md)."""
+    accord = app_commands.Group(
+        name="accord", description="Sourced briefings on the US–Taliban Doha agreement"
+    )
+    subscribe = app_commands.Group(
+        name="subscribe", description=DESCRIPTIONS["subscribe"], parent=accord
+    )
+
+    @accord.command(name="status", description=DESCRIPTIONS["status"])
+    async def status(interaction: Interaction) -> None:
+        await adapter.run(interaction, "status", {})
+
+    @accord.command(name="countdown", description=DESCRIPTIONS["countdown"])
+    @app_commands.describe(deadline="One deadline (leave empty for all)")
+    @app_commands.autocomplete(deadline=adapter.complete_deadline)
+    async def countdown(interaction: Interaction, deadline: str | None = None) -> None:
+        await adapter.run(interaction, "countdown", {"deadline": deadline})
+
+    @accord.command(name="timeline", description=DESCRIPTIONS["timeline"])
+    @app_commands.rename(start="from", end="to")
+    @app_commands.describe(start="First day, YYYY-MM-DD", end="Last day, YYYY-MM-DD", page="Page")
+    async def timeline(
+        interaction: Interaction,
+        start: str | None = None,
+        end: str | None = None,
+        page: app_commands.Range[int, 1, MAX_PAGE] | None = None,
+    ) -> None:
+        await adapter.run(interaction, "timeline", {"from": start, "to": end, "page": page})
+
+    @accord.command(name="event", description=DESCRIPTIONS["event"])
+    @app_commands.rename(event_id="id")
+    @app_commands.describe(event_id="The event's id, e.g. doha-signing")
+    @app_commands.autocomplete(event_id=adapter.complete_event)
+    async def event(interaction: Interaction, event_id: str) -> None:
+        await adapter.run(interaction, "event", {"id": event_id})
+
+    @accord.command(name="digest", description=DESCRIPTIONS["digest"])
+    async def digest(interaction: Interaction) -> None:
+        await adapter.run(interaction, "digest", {})
+
+    @subscribe.command(name="digest", description="Post the daily digest to this channel")
+    @app_commands.describe(
+        time="Local time, HH:MM (default 08:00)",
+        zone="Time zone, Area/City (default: the bot's zone)",
+        chart="Attach the timeline picture",
+    )
+    @app_commands.autocomplete(zone=adapter.complete_zone)
+    async def subscribe_digest(
+        interaction: Interaction,
+        time: str | None = None,
+        zone: str | None = None,
+        chart: bool = False,
+    ) -> None:
+        options = {"time": time, "zone": zone, "chart": chart}
+        await adapter.run(interaction, "digest", options, group="subscribe")
+
+    @subscribe.command(name="reminders", description="Post countdown reminders to this channel")
+    @app_commands.describe(
+        offsets="Days before each deadline, e.g. 30,7,1,0", passed="Also remind of passed ones"
+    )
+    async def subscribe_reminders(
+        interaction: Interaction, offsets: str | None = None, passed: bool = False
+    ) -> None:
+        options = {"offsets": offsets, "passed": passed}
+        await adapter.run(interaction, "reminders", options, group="subscribe")
+
+    @accord.command(name="unsubscribe", description=DESCRIPTIONS["unsubscribe"])
+    @app_commands.describe(kind="What to stop (default: all)")
+    async def unsubscribe(
+        interaction: Interaction, kind: Literal["digest", "reminders", "all"] = "all"
+    ) -> None:
+        await adapter.run(interaction, "unsubscribe", {"kind": kind})
+
+    @accord.command(name="subscriptions", description=DESCRIPTIONS["subscriptions"])
+    async def subscriptions(interaction: Interaction) -> None:
+        await adapter.run(interaction, "subscriptions", {})
+
+    @accord.command(name="chart", description=DESCRIPTIONS["chart"])
+    @app_commands.rename(start="from", end="to")
+    @app_commands.describe(start="First day, YYYY-MM-DD", end="Last day, YYYY-MM-DD")
+    async def chart(
+        interaction: Interaction, start: str | None = None, end: str | None = None
+    ) -> None:
+        await adapter.run(interaction, "chart", {"from": start, "to": end})
+
+    @accord.command(name="calendar", description=DESCRIPTIONS["calendar"])
+    @app_commands.describe(events="Include the dated events, not only the deadlines")
+    async def calendar(interaction: Interaction, events: bool = False) -> None:
+        await adapter.run(interaction, "calendar", {"events": events})
+
+    @accord.command(name="help", description=DESCRIPTIONS["help"])
+    async def help_(interaction: Interaction) -> None:
+        await adapter.run(interaction, "help", {})
+
+    return accord
+
+
+# -- posting -------------------------------------------------------------------------------
+
+
+def nonce_for(key: str, index: int = 0) -> str:
+    """Discord's nonce (at most 25 characters) for message `index` of a delivery.
+
+    >>> len(nonce_for("digest:1:2020-03-05", 3))
+    25
+    """
+    return hashlib.sha256(key.encode()).hexdigest()[: NONCE_LENGTH - 3] + f"{index:03d}"
+
+
+FORBIDDEN_REASONS = {
+    50001: "the bot has no access to this channel",
+    50013: "the bot lacks permission to post here (Send Messages, Embed Links, Attach Files)",
+}
+
+
+class DiscordPoster:
+    """Posts briefings with the REST API alone (no gateway cache); never retries 401/403."""
+
+    platform = "discord"
+
+    def __init__(self, client: discord.Client, *, timeout: float = POST_TIMEOUT) -> None:
+        self.client = client
+        self.timeout = timeout
+
+    async def post(
+        self,
+        target: Target,
+        briefing: Briefing,
+        *,
+        key: str,
+        attachment: Attachment | None = None,
+    ) -> PostResult:
+        payloads = briefing_payloads(briefing)
+        if attachment is not None:
+            payloads[0] = attach_file(payloads[0], attachment)
+        first_id: str | None = None
+        for index, payload in enumerate(payloads):
+            sent = {**payload, "nonce": nonce_for(key, index), "enforce_nonce": True}
+            result = await self._send(int(target.channel), sent, attachment if index == 0 else None)
+            if result.status != "delivered":
+                return result
+            first_id = first_id or result.message_id
+        return PostResult.delivered(first_id)
+
+    async def was_posted(self, target: Target, key: str) -> bool | None:
+        # Discord offers no lookup by nonce; enforce_nonce makes a repeat within minutes harmless.
+        return None
+
+    async def _send(
+        self, channel_id: int, payload: Payload, attachment: Attachment | None
+    ) -> PostResult:
+        try:
+            # A post cut off here may still have arrived: its retry carries the same nonce.
+            data = await asyncio.wait_for(
+                self.client.http.send_message(channel_id, params=_params(payload, attachment)),
+                self.timeout,
+            )
+        except discord.NotFound as err:
+            return PostResult("gone", f"unknown channel (Discord {err.code}: {err.text})")
+        except discord.Forbidden as err:
+            reason = FORBIDDEN_REASONS.get(err.code, f"forbidden (Discord {err.code}: {err.text})")
+            return PostResult("gone", reason)
+        except discord.RateLimited as err:
+            return PostResult("retry", "rate limited", retry_after=err.retry_after)
+        except discord.DiscordServerError as err:
+            return PostResult("retry", f"Discord server error {err.status}")
+        except discord.HTTPException as err:
+            return _http_failure(err)
+        except TimeoutError:
+            return PostResult("retry", f"no answer from Discord within {self.timeout:g} s")
+        except (aiohttp.ClientError, OSError) as err:
+            return PostResult("retry", f"network: {type(err).__name__}")
+        return PostResult.delivered(str(data["id"]))
+
+
+def _http_failure(err: discord.HTTPException) -> PostResult:
+    if err.status == 401:
+        return PostResult("fatal", "Discord rejected DISCORD_TOKEN (401)")
+    if err.status == 429:
+        header = err.response.headers.get("Retry-After") if err.response is not None else None
+        return PostResult("retry", "rate limited", retry_after=float(header) if header else None)
+    if err.status >= 500:
+        return PostResult("retry", f"Discord server error {err.status}")
+    # Any other 4xx (a forum channel, a message Discord refuses) will not pass on retry.
+    return PostResult("gone", f"Discord refused the post ({err.status} {err.code}: {err.text})")
+
+
+def _params(payload: Payload, attachment: Attachment | None) -> MultipartParameters:
+    if attachment is None:
+        return MultipartParameters(payload=payload, multipart=None, files=None)
+    file = discord.File(io.BytesIO(attachment.content), filename=attachment.filename)
+    body = {**payload, "attachments": [file.to_dict(0)]}
+    multipart: list[dict[str, Any]] = [
+        {"name": "payload_json", "value": json.dumps(body)},
+        {
+            "name": "files[0]",
+            "value": file.fp,
+            "filename": file.filename,
+            "content_type": attachment.mime_type,
+        },
+    ]
+    return MultipartParameters(payload=None, multipart=multipart, files=[file])
