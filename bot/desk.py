@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.commands import Caller, Command
 from bot.scheduler import Scheduler
-from bot.subscriptions import Subscription, Subscriptions
+from bot.subscriptions import Subscription, Subscriptions, subscription_id
 
 
 def _when(moment: datetime | None, zone: str) -> str:
@@ -46,6 +46,9 @@ class Desk:
 
     async def subscribe(self, caller: Caller, command: Command) -> str:
         kind = command.sub_kind or "digest"
+        before = self.subscriptions.get(
+            subscription_id(caller.platform, caller.workspace, caller.channel, kind)
+        )
         sub, created = self.subscriptions.upsert(
             caller.platform,
             caller.workspace,
@@ -59,19 +62,21 @@ class Desk:
             with_chart=command.with_chart,
         )
         self.scheduler.schedule(sub)
+        if before is not None:
+            self.scheduler.release(before)
         verb = "Subscribed this channel to the" if created else "Updated this channel's"
-        return f"{verb} {describe_subscription(sub, self.scheduler.next_run(sub.id))[2:]}"
+        return f"{verb} {describe_subscription(sub, self.scheduler.next_run(sub))[2:]}"
 
     async def unsubscribe(self, caller: Caller, kind: str) -> str:
         kinds = ("digest", "reminders") if kind == "all" else (kind,)
         removed = self.subscriptions.remove(
             caller.platform, caller.workspace, caller.channel, kinds
         )
-        for sub_id in removed:
-            self.scheduler.unschedule(sub_id)
+        for sub in removed:
+            self.scheduler.release(sub)
         if not removed:
             return "This channel had no such subscription; nothing changed."
-        names = " and ".join(sub_id.rsplit(":", 1)[1] for sub_id in removed)
+        names = " and ".join(sub.kind for sub in removed)
         return f"Unsubscribed this channel from the {names}."
 
     async def describe(self, caller: Caller) -> str:
@@ -82,5 +87,5 @@ class Desk:
                 "Asia/Kabul` or `/accord subscribe reminders`."
             )
         lines = ["This channel receives:"]
-        lines += [describe_subscription(s, self.scheduler.next_run(s.id)) for s in subs]
+        lines += [describe_subscription(s, self.scheduler.next_run(s)) for s in subs]
         return "\n".join(lines)

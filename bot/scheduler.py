@@ -1,21 +1,25 @@
 """Digest and reminder jobs on APScheduler, rebuilt from the subscriptions table.
 
-One job per subscription, id = the subscription's id, a CronTrigger in the channel's
-zone. APScheduler keeps no state of ours: at start the jobs are rebuilt with
-`replace_existing=True`, and a digest missed while the bot was down is caught up once,
-the same local day, because the ledger shows it was never claimed.
+Subscriptions that fire together share one job: a slot (kind, local time, zone) with the
+stable id `digest@08:00@Asia/Kabul` and a CronTrigger in that zone, so 10,000 channels at
+08:00 in four zones are four jobs, and the fan-out behind each is bounded. APScheduler
+keeps no state of ours: at start the jobs are rebuilt with `replace_existing=True`, and
+a digest missed while the bot was down is caught up once, the same local day, because
+the ledger shows it was never claimed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -32,6 +36,26 @@ log = logging.getLogger("accord.scheduler")
 
 HEARTBEAT_SECONDS = 10
 SWEEP_SECONDS = 15
+# Deliveries of one slot started at a time: enough to keep every platform's lane busy,
+# few enough that a slot of 10,000 channels does not hold 10,000 tasks.
+FANOUT_WINDOW = 256
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Subscriptions that fire together: one APScheduler job per (kind, time, zone)."""
+
+    kind: str
+    at: time
+    zone: str
+
+    @classmethod
+    def of(cls, sub: Subscription) -> Slot:
+        return cls(sub.kind, sub.at, sub.zone)
+
+    @property
+    def job_id(self) -> str:
+        return f"{self.kind}@{self.at:%H:%M}@{self.zone}"
 
 
 def delivery_key(sub: Subscription, local_date: str, as_of: str | None) -> str:
@@ -61,6 +85,9 @@ class Scheduler:
         self.runs: set[asyncio.Task[str]] = set()
         # (subscription id, outcome) of recent runs, newest last: for `subscriptions` and tests.
         self.history: deque[tuple[str, str]] = deque(maxlen=20_000)
+        self._window = asyncio.Semaphore(FANOUT_WINDOW)
+        self._stopping = False
+        self._catching_up: asyncio.Future[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -84,16 +111,26 @@ class Scheduler:
             replace_existing=True,
             next_run_time=datetime.now(UTC),
         )
-        self.catch_up()
+        self._catching_up = asyncio.ensure_future(self.catch_up())
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop firing jobs, let in-flight posts finish (or record them), retire."""
+        self._stopping = True
+        if self._catching_up is not None:
+            self._catching_up.cancel()
         if self.aps.running:
             self.aps.shutdown(wait=False)
         if self.runs:
             await asyncio.wait(set(self.runs), timeout=timeout)
         await self.courier.drain(timeout=1.0)
         self.courier.ledger.retire()
+        outcomes = Counter(outcome for _, outcome in self.history)
+        log.info(
+            "stopped after %s runs (%s) with %d compositions",
+            len(self.history),
+            dict(outcomes),
+            self.composer.compositions,
+        )
 
     async def _heartbeat(self) -> None:
         # A coroutine on purpose: APScheduler runs plain functions in a thread, and the
@@ -103,33 +140,45 @@ class Scheduler:
     # -- jobs ----------------------------------------------------------------------------
 
     def schedule(self, sub: Subscription) -> None:
-        trigger = CronTrigger(hour=sub.at.hour, minute=sub.at.minute, timezone=ZoneInfo(sub.zone))
+        """Make sure the job of the subscription's slot exists (idempotent)."""
+        slot = Slot.of(sub)
+        trigger = CronTrigger(
+            hour=slot.at.hour, minute=slot.at.minute, timezone=ZoneInfo(slot.zone)
+        )
         self.aps.add_job(
             self.fire,
             trigger,
-            args=[sub.id],
-            id=sub.id,
-            name=f"{sub.kind} {sub.channel}",
+            args=[slot.kind, slot.at.isoformat(), slot.zone],
+            id=slot.job_id,
+            name=slot.job_id,
             replace_existing=True,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=int(self.grace.total_seconds()),
         )
 
-    def unschedule(self, sub_id: str) -> None:
-        if self.aps.get_job(sub_id) is not None:
-            self.aps.remove_job(sub_id)
+    def release(self, sub: Subscription) -> None:
+        """Drop the slot's job once no active subscription is left in it."""
+        slot = Slot.of(sub)
+        empty = not self.subscriptions.in_slot(slot.kind, slot.at, slot.zone)
+        if empty and self.aps.get_job(slot.job_id) is not None:
+            self.aps.remove_job(slot.job_id)
 
-    def next_run(self, sub_id: str) -> datetime | None:
-        job = self.aps.get_job(sub_id)
+    def job_for(self, sub: Subscription) -> Job | None:
+        return self.aps.get_job(Slot.of(sub).job_id)
+
+    def next_run(self, sub: Subscription) -> datetime | None:
+        job = self.job_for(sub)
         return job.next_run_time if job is not None else None
 
-    def catch_up(self) -> None:
+    async def catch_up(self) -> None:
         """Deliver today's digests and reminders whose time passed while the bot was down."""
         for sub in self.subscriptions.active():
+            if self._stopping:
+                return
             if self._due_today(sub) and self.courier.ledger.status(self._key(sub)) is None:
                 log.info("catching up %s", sub.id)
-                self._spawn(self.run(sub.id))
+                await self._start_run(sub)
 
     def _due_today(self, sub: Subscription) -> bool:
         now = datetime.now(UTC).astimezone(ZoneInfo(sub.zone))
@@ -148,17 +197,28 @@ class Scheduler:
         task.add_done_callback(self.runs.discard)
         return task
 
-    async def fire(self, sub_id: str) -> str:
-        """The job body: APScheduler calls this at the channel's local time."""
-        return await self._spawn(self.run(sub_id))
+    async def _start_run(self, sub: Subscription) -> None:
+        """Start one channel's delivery once a place in the fan-out window is free, so a
+        slot of 10,000 channels holds a bounded number of tasks at a time."""
+        await self._window.acquire()
+        task = self._spawn(self.run(sub.id, sub))
+        task.add_done_callback(lambda _: self._window.release())
 
-    async def run(self, sub_id: str) -> str:
-        outcome = await self._run(sub_id)
+    async def fire(self, kind: str, at: str, zone: str) -> int:
+        """The job body: APScheduler calls this at the slot's local time."""
+        subs = self.subscriptions.in_slot(kind, time.fromisoformat(at), zone)
+        for sub in subs:
+            if self._stopping:
+                break
+            await self._start_run(sub)
+        return len(subs)
+
+    async def run(self, sub_id: str, sub: Subscription | None = None) -> str:
+        outcome = await self._run(sub or self.subscriptions.get(sub_id))
         self.history.append((sub_id, outcome))
         return outcome
 
-    async def _run(self, sub_id: str) -> str:
-        sub = self.subscriptions.get(sub_id)
+    async def _run(self, sub: Subscription | None) -> str:
         if sub is None or sub.paused:
             return "skipped"
         zone = ZoneInfo(sub.zone)

@@ -45,6 +45,7 @@ def create_tables(db: Database) -> None:
         pk="id",
     )
     db.table("subscriptions").create_index(["platform", "workspace", "channel"])
+    db.table("subscriptions").create_index(["kind", "at", "zone", "paused"])
     db.table("deliveries").create(
         {
             "key": str,
@@ -169,13 +170,13 @@ class Subscriptions:
 
     def remove(
         self, platform: str, workspace: str, channel: str, kinds: tuple[str, ...]
-    ) -> list[str]:
+    ) -> list[Subscription]:
         removed = []
         for kind in kinds:
-            sub_id = subscription_id(platform, workspace, channel, kind)
-            if self.get(sub_id) is not None:
-                self.db.execute("DELETE FROM subscriptions WHERE id = ?", [sub_id])
-                removed.append(sub_id)
+            found = self.get(subscription_id(platform, workspace, channel, kind))
+            if found is not None:
+                self.db.execute("DELETE FROM subscriptions WHERE id = ?", [found.id])
+                removed.append(found)
         return removed
 
     def get(self, sub_id: str) -> Subscription | None:
@@ -196,6 +197,15 @@ class Subscriptions:
 
     def active(self) -> list[Subscription]:
         rows = self.db.query("SELECT * FROM subscriptions WHERE paused = 0 ORDER BY id")
+        return [_row_to_subscription(row) for row in rows]
+
+    def in_slot(self, kind: str, at: time, zone: str) -> list[Subscription]:
+        """The active subscriptions that fire together at `at` in `zone`."""
+        rows = self.db.query(
+            "SELECT * FROM subscriptions WHERE kind = ? AND at = ? AND zone = ? AND paused = 0"
+            " ORDER BY id",
+            [kind, at.isoformat(), zone],
+        )
         return [_row_to_subscription(row) for row in rows]
 
     def pause(self, sub_id: str, reason: str) -> None:

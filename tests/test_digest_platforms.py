@@ -53,7 +53,7 @@ async def check_schedule(
     for count, (moment, channel) in enumerate(SCHEDULE, start=1):
         moving.move_to(moment - timedelta(seconds=1))
         bot.scheduler.aps.wakeup()
-        assert await wait_for(lambda: len(posts()) >= count), f"nothing at {moment}"
+        assert await wait_for(lambda n=count: len(posts()) >= n), f"nothing at {moment}"
         await asyncio.sleep(0.2)
         assert len(posts()) == count, posts()
         assert posts()[-1] == channel

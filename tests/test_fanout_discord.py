@@ -42,10 +42,17 @@ async def test_faults_during_fan_out(tmp_path: Path) -> None:
     for channel in dead:
         for _ in range(3):
             fake.fail(channel, 404, {"code": 10003, "message": "Unknown Channel"})
-    settings = Settings(_env_file=None, accord_db=db, accord_tz="UTC",  # type: ignore[call-arg]
-                        discord_token=fake.token, discord_api_base=fake.api_base,
-                        discord_guild_id=GUILD_ID, digest_grace_hours=24,
-                        delivery_concurrency=50, delivery_rate_per_second=2000)
+    settings = Settings(
+        _env_file=None,
+        accord_db=db,
+        accord_tz="UTC",  # type: ignore[call-arg]
+        discord_token=fake.token,
+        discord_api_base=fake.api_base,
+        discord_guild_id=GUILD_ID,
+        digest_grace_hours=24,
+        delivery_concurrency=50,
+        delivery_rate_per_second=2000,
+    )
     bot = Bot(settings)
     bot.courier.base_backoff = 0.2
     await bot.start()
@@ -56,15 +63,18 @@ async def test_faults_during_fan_out(tmp_path: Path) -> None:
             return Counter({c: len(ms) for c, ms in fake.messages.items() if ms})
 
         assert await until(lambda: set(delivered()) >= live, 90), (
-            f"{len(live - set(delivered()))} live channels got nothing")
+            f"{len(live - set(delivered()))} live channels got nothing"
+        )
         assert await until(lambda: len(bot.subscriptions.active()) == len(live), 10)
         counts = delivered()
         assert all(counts[c] == 1 for c in live)
         assert not set(counts) & dead
         paused = [s for s in bot.subscriptions.all() if s.paused]
         assert {s.channel for s in paused} == dead
-        assert all("10003" in (s.paused_reason or "") or "Unknown Channel" in
-                   (s.paused_reason or "") for s in paused), paused[0].paused_reason
+        assert all(
+            "10003" in (s.paused_reason or "") or "Unknown Channel" in (s.paused_reason or "")
+            for s in paused
+        ), paused[0].paused_reason
         assert bot.scheduler.aps.running
         token = await fake.inject("accord", sub("status"))
         (answer,) = await fake.wait_answers(token, timeout=10)

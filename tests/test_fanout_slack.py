@@ -85,7 +85,7 @@ async def test_faults_during_fan_out(fake: FakeSlack, tmp_path: Path) -> None:
         assert all("channel_not_found" in (s.paused_reason or "") for s in paused)
         # The scheduler keeps running, and commands still answer.
         assert bot.scheduler.aps.running
-        assert bot.scheduler.next_run(f"slack:{TEAM}:{CHANNELS[0]}:digest") is not None
+        assert bot.scheduler.next_run(bot.subscriptions.active()[0]) is not None
         adapter = bot.adapters[0]
         async with aiohttp.ClientSession() as session:
             status, _ = await post_command(session, adapter, fake, "status")  # type: ignore[arg-type]

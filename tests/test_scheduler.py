@@ -227,12 +227,14 @@ async def test_resubscribing_updates_and_unsubscribe_removes_the_job(harness: Ha
     assert answer.startswith("Updated")
     subs = harness.bot.subscriptions.active()
     assert len(subs) == 1 and subs[0].zone == "Asia/Kabul" and subs[0].at == time(7, 15)
-    job = harness.bot.scheduler.aps.get_job(subs[0].id)
+    job = harness.bot.scheduler.job_for(subs[0])
+    assert harness.bot.scheduler.aps.get_job("digest@08:00@UTC") is None  # the old slot
     assert job is not None and str(job.trigger.timezone) == "Asia/Kabul"
     caller = Caller("console", "console", "room", "tester", can_manage=True)
     listing = await harness.bot.dispatcher.handle_text("subscriptions", caller)
     assert "07:15 Asia/Kabul" in listing.plain_text and "next: " in listing.plain_text
     gone = await harness.bot.dispatcher.handle_text("unsubscribe all", caller)
     assert "Unsubscribed" in gone.plain_text
-    assert harness.bot.scheduler.aps.get_job(subs[0].id) is None
+    assert harness.bot.scheduler.job_for(subs[0]) is None
+    assert harness.bot.scheduler.aps.get_job("digest@08:00@UTC") is None
     assert harness.bot.subscriptions.active() == []

@@ -39,6 +39,7 @@ from bot.adapters.discord_embeds import (
     reply_payloads,
 )
 from bot.adapters.discord_embeds import message_payloads as briefing_payloads
+from bot.adapters.rendered import RenderCache
 from bot.commands import (
     DESCRIPTIONS,
     MAX_PAGE,
@@ -534,6 +535,7 @@ class DiscordPoster:
     def __init__(self, client: discord.Client, *, timeout: float = POST_TIMEOUT) -> None:
         self.client = client
         self.timeout = timeout
+        self._payloads = RenderCache(briefing_payloads)
 
     async def post(
         self,
@@ -543,7 +545,7 @@ class DiscordPoster:
         key: str,
         attachment: Attachment | None = None,
     ) -> PostResult:
-        payloads = briefing_payloads(briefing)
+        payloads = list(self._payloads(briefing))  # a copy: the cached list is shared
         if attachment is not None:
             payloads[0] = attach_file(payloads[0], attachment)
         first_id: str | None = None

@@ -39,6 +39,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import AdapterError
+from bot.adapters.rendered import RenderCache
 from bot.adapters.slack_blocks import Payload, escape, message_payloads, reply_text, text_payload
 from bot.commands import MANAGING, Caller, CommandError, Dispatcher, Reply, parse_text
 from bot.delivery import Attachment, PostResult, Target
@@ -164,6 +165,7 @@ class SlackPoster:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        self._payloads = RenderCache(message_payloads)
 
     @staticmethod
     def metadata(key: str, part: int = 1, parts: int = 1) -> dict[str, Any]:
@@ -180,7 +182,7 @@ class SlackPoster:
         key: str,
         attachment: Attachment | None = None,
     ) -> PostResult:
-        payloads = message_payloads(briefing)
+        payloads = self._payloads(briefing)
         first_ts: str | None = None
         posted = 0
         try:

@@ -168,6 +168,11 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self._current: dict[int, Recorded] = {}
         self.port = 0
+        # Channel posts allowed per second across all channels (None: no limit); posts over
+        # it get a 429 with retry_after and Via, as Discord's global limit answers.
+        self.posts_per_second: float | None = None
+        self.rate_limited = 0
+        self._window, self._window_count = -1, 0
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -372,6 +377,15 @@ class FakeDiscord:
             status=status,
             headers={"Content-Type": JSON_TYPE, **(headers or {})},
         )
+
+    def _over_rate(self) -> bool:
+        if self.posts_per_second is None:
+            return False
+        second = int(asyncio.get_running_loop().time())
+        if second != self._window:
+            self._window, self._window_count = second, 0
+        self._window_count += 1
+        return self._window_count > self.posts_per_second
 
     def _error(self, status: int, code: int, message: str) -> web.Response:
         return self._json({"code": code, "message": message}, status)
@@ -578,6 +592,21 @@ class FakeDiscord:
         payload = recorded.json or {}
         if invalid := self._invalid(payload):
             return invalid
+        if self._over_rate():
+            self.rate_limited += 1
+            wait = 1 - (asyncio.get_running_loop().time() % 1)
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": round(wait, 3),
+                "global": True,
+            }
+            headers = {
+                "Via": "1.1 google",
+                "Retry-After": str(wait),
+                "X-RateLimit-Global": "true",
+                "X-RateLimit-Scope": "global",
+            }
+            return self._json(body, 429, headers)
         posted = self.messages.setdefault(channel, [])
         nonce = payload.get("nonce")
         if nonce is not None and payload.get("enforce_nonce"):

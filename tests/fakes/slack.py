@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -48,6 +49,7 @@ class Posted:
     channel: str
     ts: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.perf_counter)  # when it arrived
 
 
 @dataclass
