@@ -67,7 +67,8 @@ async def run(channels: int, limit: float, bot_rate: float) -> int:
     slack.keep_responses = False
     discord = await FakeDiscord().start()
     discord.posts_per_second = limit
-    workdir = Path(tempfile.mkdtemp(prefix="accord-fanout-"))
+    scratch = tempfile.TemporaryDirectory(prefix="accord-fanout-")
+    workdir = Path(scratch.name)
     db = workdir / "accord.db"
     due = (datetime.now(UTC) + timedelta(seconds=75)).replace(second=0, microsecond=0)
     seed(db, channels, due)
@@ -145,6 +146,7 @@ async def run(channels: int, limit: float, bot_rate: float) -> int:
     print(f"| {compositions} | {len(ZONES)} | {peak_mb:,.0f} MB | {code} |")
     await slack.stop()
     await discord.close()
+    scratch.cleanup()
     good = (
         all(r[3] == 0 and r[4] == 0 and r[6] >= 0.9 for r in rows)
         and compositions == len(ZONES)

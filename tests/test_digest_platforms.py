@@ -16,6 +16,7 @@ from discord_support import option, sub
 from fakes.discord import EVERYONE, GUILD_ID, MANAGE_GUILD, FakeDiscord
 from fakes.slack import FakeSlack
 from slack_support import post_command, settings_for
+from waiting import eventually
 
 from bot.runtime import Bot
 from bot.settings import Settings
@@ -37,23 +38,13 @@ DISCORD_CHANNELS = {
 }
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.02)
-    return predicate()
-
-
 async def check_schedule(
     bot: Bot, moving: time_machine.Coordinates, posts: Callable[[], list[str]]
 ) -> None:
     for count, (moment, channel) in enumerate(SCHEDULE, start=1):
         moving.move_to(moment - timedelta(seconds=1))
         bot.scheduler.aps.wakeup()
-        assert await wait_for(lambda n=count: len(posts()) >= n), f"nothing at {moment}"
+        assert await eventually(lambda n=count: len(posts()) >= n), f"nothing at {moment}"
         await asyncio.sleep(0.2)
         assert len(posts()) == count, posts()
         assert posts()[-1] == channel

@@ -3,7 +3,6 @@ commands reach the real subscription desk, and the scheduler posts through the P
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,20 +10,11 @@ from pathlib import Path
 import time_machine
 from discord_support import option, sub
 from fakes.discord import CHANNEL_ID, EVERYONE, GUILD_ID, MANAGE_CHANNELS, FakeDiscord
+from waiting import eventually
 
 from bot.adapters.discord import DiscordAdapter, nonce_for
 from bot.runtime import Bot
 from bot.settings import Settings
-
-
-async def wait_for(predicate: object, timeout: float = 5.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.02)
-    return bool(predicate())  # type: ignore[operator]
 
 
 async def test_run_with_a_discord_token_subscribes_and_posts_reminders(tmp_path: Path) -> None:
@@ -67,7 +57,7 @@ async def test_run_with_a_discord_token_subscribes_and_posts_reminders(tmp_path:
             moving.move_to(datetime(2026, 3, 7, 8, 59, 59, tzinfo=UTC))
             bot.scheduler.aps.wakeup()
             channel = str(CHANNEL_ID)
-            assert await wait_for(lambda: bool(fake.messages.get(channel)))
+            assert await eventually(lambda: bool(fake.messages.get(channel)))
             (posted,) = fake.messages[channel]
             assert posted["enforce_nonce"] is True
             assert posted["allowed_mentions"] == {"parse": []}

@@ -4,7 +4,6 @@ one digest, dead ones are paused with the reason, and the bot keeps answering.""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import Counter
 from pathlib import Path
@@ -12,21 +11,12 @@ from pathlib import Path
 from discord_support import sub
 from fakes.discord import GUILD_ID, FakeDiscord
 from fanout_support import seed_digests
+from waiting import eventually
 
 from bot.runtime import Bot
 from bot.settings import Settings
 
 CHANNELS = [str(900000000000100000 + n) for n in range(1000)]
-
-
-async def until(predicate: object, timeout: float) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.05)
-    return bool(predicate())  # type: ignore[operator]
 
 
 async def test_faults_during_fan_out(tmp_path: Path) -> None:
@@ -62,10 +52,10 @@ async def test_faults_during_fan_out(tmp_path: Path) -> None:
         def delivered() -> Counter[str]:
             return Counter({c: len(ms) for c, ms in fake.messages.items() if ms})
 
-        assert await until(lambda: set(delivered()) >= live, 90), (
+        assert await eventually(lambda: set(delivered()) >= live, 90), (
             f"{len(live - set(delivered()))} live channels got nothing"
         )
-        assert await until(lambda: len(bot.subscriptions.active()) == len(live), 10)
+        assert await eventually(lambda: len(bot.subscriptions.active()) == len(live), 10)
         counts = delivered()
         assert all(counts[c] == 1 for c in live)
         assert not set(counts) & dead

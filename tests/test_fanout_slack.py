@@ -20,6 +20,7 @@ import pytest
 from fakes.slack import BOT_TOKEN, TEAM, FakeSlack
 from fanout_support import bot_command, bot_env, next_minute, seed_digests
 from slack_support import SIGNING_SECRET, post_command, settings_for
+from waiting import eventually
 
 from bot.runtime import Bot
 from briefings.store import Store
@@ -36,16 +37,6 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 def per_channel(fake: FakeSlack) -> Counter[str]:
     return Counter(m.channel for m in fake.messages)
-
-
-async def until(predicate: object, timeout: float) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.05)
-    return bool(predicate())  # type: ignore[operator]
 
 
 async def test_faults_during_fan_out(fake: FakeSlack, tmp_path: Path) -> None:
@@ -73,10 +64,10 @@ async def test_faults_during_fan_out(fake: FakeSlack, tmp_path: Path) -> None:
     await bot.start()
     try:
         live = set(CHANNELS) - dead
-        assert await until(lambda: set(per_channel(fake)) >= live, 60), (
+        assert await eventually(lambda: set(per_channel(fake)) >= live, 60), (
             f"{len(live - set(per_channel(fake)))} live channels got nothing"
         )
-        assert await until(lambda: len(bot.subscriptions.active()) == len(live), 10)
+        assert await eventually(lambda: len(bot.subscriptions.active()) == len(live), 10)
         counts = per_channel(fake)
         assert all(counts[c] == 1 for c in live), [c for c in live if counts[c] != 1]
         assert not set(counts) & dead
@@ -90,7 +81,7 @@ async def test_faults_during_fan_out(fake: FakeSlack, tmp_path: Path) -> None:
         async with aiohttp.ClientSession() as session:
             status, _ = await post_command(session, adapter, fake, "status")  # type: ignore[arg-type]
         assert status == 200
-        assert await until(lambda: bool(fake.responses), 5)
+        assert await eventually(lambda: bool(fake.responses), 5)
         assert fake.responses[-1]["response_type"] == "in_channel"
     finally:
         await bot.stop()
@@ -137,14 +128,14 @@ async def test_restart_in_the_middle_of_a_fan_out(fake: FakeSlack, tmp_path: Pat
     seed_digests(db, "slack", TEAM, CHANNELS)
     fake.post_delay = 0.05  # posts are recorded, then answered late: deaths fall in between
     first = await start_bot(db, fake, 0)
-    assert await until(lambda: len(fake.messages) >= 300, 60), "the fan-out never started"
+    assert await eventually(lambda: len(fake.messages) >= 300, 60), "the fan-out never started"
     first.kill()  # SIGKILL: no clean-up at all
     await first.wait()
     before = len(fake.messages)
     assert before < len(CHANNELS)
     second = await start_bot(db, fake, 0)
     try:
-        assert await until(lambda: set(per_channel(fake)) == set(CHANNELS), 90), (
+        assert await eventually(lambda: set(per_channel(fake)) == set(CHANNELS), 90), (
             f"{len(set(CHANNELS) - set(per_channel(fake)))} channels got nothing"
         )
         await asyncio.sleep(1.0)  # anything still to come would be a duplicate
@@ -165,7 +156,7 @@ async def test_two_processes_on_one_database_post_once(fake: FakeSlack, tmp_path
     bots = [await start_bot(db, fake, 0), await start_bot(db, fake, 0)]
     try:
         wait = (due - datetime.now(UTC)).total_seconds()
-        assert await until(lambda: set(per_channel(fake)) == set(CHANNELS), wait + 60)
+        assert await eventually(lambda: set(per_channel(fake)) == set(CHANNELS), wait + 60)
         await asyncio.sleep(1.0)
     finally:
         results = [await stop_bot(b) for b in bots]

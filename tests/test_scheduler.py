@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from waiting import eventually
 
 from bot.commands import Caller, Command
 from bot.runtime import Bot
@@ -60,22 +61,13 @@ class Harness:
         self.stdin.close()
 
 
-async def wait_for(predicate: object, timeout: float = 5.0) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.02)
-    return bool(predicate())  # type: ignore[operator]
-
-
 async def fire_at(
     harness: Harness, traveller: time_machine.Coordinates, moment: datetime, expect_posts: int
 ) -> None:
     """Move the clock to just before `moment`, wake the scheduler, wait for the posts."""
     traveller.move_to(moment - timedelta(seconds=1))
     harness.bot.scheduler.aps.wakeup()
-    assert await wait_for(lambda: len(harness.posted) >= expect_posts), (
+    assert await eventually(lambda: len(harness.posted) >= expect_posts), (
         f"expected {expect_posts} posts by {moment}, got {harness.posted}"
     )
     await asyncio.sleep(0.1)  # let anything that should not happen have its chance
@@ -146,7 +138,7 @@ async def test_missed_digest_is_caught_up_once_the_same_day(
     traveller.move_to(datetime(2026, 3, 7, 9, 30, tzinfo=UTC))
     second = Harness(tmp_path / "accord.db")
     await second.bot.start()
-    assert await wait_for(lambda: len(second.posted) == 1)
+    assert await eventually(lambda: len(second.posted) == 1)
     assert second.posted == ["console:console:utc:digest|2026-03-07"]
     await second.stop()
     # Another restart the same day delivers nothing more.
@@ -194,7 +186,7 @@ async def test_reminders_fire_on_their_offsets_in_replay(tmp_path: Path) -> None
         bot.scheduler.aps.wakeup()
         assert bot.console is not None
         poster = bot.console.poster
-        assert await wait_for(lambda: len(poster.posted) == 1)
+        assert await eventually(lambda: len(poster.posted) == 1)
         assert poster.posted == ["console:console:desk:reminders|2026-03-07@2020-03-03"]
         text = out.getvalue()
         assert "7 days until" in text

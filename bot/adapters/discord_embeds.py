@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.commands import Reply
 from bot.delivery import Attachment
 from briefings.document import Briefing, CountdownView, EventView, OutcomeView, Section, SourceRef
+from briefings.render.plain import STATE_MARKS
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
 TITLE_MAX = 256
@@ -48,7 +49,6 @@ COLOURS = {
     "info": 0x2563EB,
     "error": 0xDC2626,
 }
-STATE_MARKS = {"upcoming": "◷", "today": "●", "passed": "✓"}
 
 Embed = dict[str, Any]
 Payload = dict[str, Any]
