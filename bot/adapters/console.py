@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+import threading
 from typing import TextIO
 
 from rich.console import Console
@@ -69,11 +70,19 @@ class ConsoleAdapter:
             self._reader.cancel()
 
     async def _read(self) -> None:
+        lines: asyncio.Queue[str] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def pump() -> None:
+            # A daemon thread, not the loop's executor: a blocked readline must never keep
+            # the process alive after SIGTERM.
+            for line in iter(self.stdin.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, "")
+
+        threading.Thread(target=pump, name="console-input", daemon=True).start()
         try:
-            while True:
-                line = await asyncio.to_thread(self.stdin.readline)
-                if not line:
-                    break
+            while line := await lines.get():
                 if line.strip():
                     self.show(await self.dispatcher.handle_text(line, self.caller))
         finally:

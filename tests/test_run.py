@@ -1,0 +1,58 @@
+"""`accord-bot run` on the console, as a person or a script uses it: it shows the status,
+answers /accord lines, ends at end of input, and stops cleanly on SIGINT or SIGTERM even
+while its input is still open."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from fanout_support import bot_command, bot_env
+
+
+def test_scripted_console_answers_and_ends_at_end_of_input(tmp_path: Path) -> None:
+    result = subprocess.run(
+        bot_command(),
+        input="/accord countdown drawdown-8600\n/accord frobnicate\n",
+        env=bot_env(tmp_path / "a.db", ACCORD_AS_OF="2020-03-05"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "status on 2020-03-05" in out  # the status briefing first
+    assert "due 2020-07-13 (in 130 days)" in out
+    assert "Unknown subcommand 'frobnicate'" in out
+    assert "Traceback" not in out + result.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_the_bot_cleanly_with_input_still_open(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    process = subprocess.Popen(
+        bot_command(),
+        env=bot_env(tmp_path / "a.db"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 30
+        while "Ctrl-D" not in (process.stdout.readline() or ""):
+            assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.5)
+        process.send_signal(signum)
+        assert process.wait(timeout=10) == 0
+        assert "Traceback" not in (process.stderr.read() if process.stderr else "")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        if process.stdin:
+            process.stdin.close()
