@@ -22,7 +22,6 @@ test: lint
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/engine.py
-	$(BIN)/python bench/chart.py
 	$(BIN)/python bench/slack.py
 	$(BIN)/python bench/discord.py
 	$(BIN)/python bench/fanout.py

@@ -15,9 +15,9 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.delivery import Attachment
 from briefings.artifacts import Artifacts
 from briefings.clock import Clock
+from briefings.document import Attachment
 from briefings.store import Store
 
 CACHED_ROUNDS = 1000

@@ -25,6 +25,8 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from chart import main as chart_bench  # bench/chart.py, beside this file
+
 from briefings.clock import Clock
 from briefings.compose import KINDS, Composer
 from briefings.curation import load_dossier
@@ -161,6 +163,8 @@ def main() -> None:
         print(f"\nCold start, median of {args.runs} runs (stdout to a pipe, existing store):\n")
         for row in cold_start_table(Path(tmp) / "shipped.db", args.runs):
             print(row)
+        print("\nThe chart and the calendar, first render and cached (bench/chart.py):\n")
+        chart_bench()
         shipped.close()
         large.close()
 
