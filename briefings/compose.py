@@ -109,17 +109,22 @@ def status(store: Store, clock: Clock) -> Briefing:
     read = _Reader(store, clock)
     info = store.info()
     since = (read.today - info.signed).days
-    signed = (
-        f"{info.signed.isoformat()} in Doha"
-        if info.slug == "doha-2020"
-        else (info.signed.isoformat())
-    )
-    facts = [("Signed", signed), ("Parties", " and ".join(info.parties))]
     if since >= 0:
-        facts.append(("Since signing", f"{since:,} days"))
+        accord = Section(
+            "The accord",
+            text=info.summary,
+            facts=(
+                ("Signed", info.signed.isoformat() + (f" in {info.place}" if info.place else "")),
+                ("Parties", " and ".join(info.parties)),
+                ("Since signing", f"{since:,} days"),
+            ),
+        )
+    else:
+        # Replay before the signing: the agreement, its terms and its date are the future.
+        accord = Section("The accord", text="Not signed yet on this day.")
     latest = store.events(read.today, limit=LATEST_EVENTS, newest_first=True)
     sections = [
-        Section("The accord", text=info.summary, facts=tuple(facts)),
+        accord,
         Section("Deadlines", countdowns=tuple(read.countdown_view(c) for c in read.countdowns())),
         Section("Latest events", events=tuple(read.event_view(e) for e in latest)),
     ]

@@ -73,7 +73,7 @@ def _construct_mapping(loader: _CuratedLoader, node: yaml.MappingNode) -> _Mappi
 
 _CuratedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
-_DOSSIER_KEYS = {"slug", "title", "signed", "parties", "summary"}
+_DOSSIER_KEYS = {"slug", "title", "signed", "place", "parties", "summary"}
 _SOURCE_KEYS = {"id", "title", "publisher", "author", "published", "url"}
 _EVENT_KEYS = {"id", "date", "title", "summary", "quote", "tags", "sources", "precision"}
 _DEADLINE_KEYS = {"slug", "title", "due", "basis", "summary", "quote", "sources", "outcome"}
@@ -262,7 +262,8 @@ def _read_info(check: _Checker, node: Any) -> DossierInfo | None:
         parties = []
     if slug is None or title is None or signed is None:
         return None
-    return DossierInfo(slug, title, signed, tuple(parties), summary)
+    place = check.text("dossier", node, "place", required=False)
+    return DossierInfo(slug, title, signed, tuple(parties), summary, place)
 
 
 def _item_name(section: str, node: _Mapping, key: str) -> str:

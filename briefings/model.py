@@ -69,6 +69,7 @@ class DossierInfo:
     signed: date
     parties: tuple[str, ...]
     summary: str
+    place: str | None = None  # where it was signed
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,11 @@ def index_events_by_known_since_and_date(db: Database) -> None:
     db.table("events").create_index(["dossier", "known_since", "date", "id"])
 
 
+@migrations()
+def add_dossier_place(db: Database) -> None:
+    db.table("dossiers").add_column("place", str)
+
+
 @dataclass(frozen=True)
 class ResolvedDeadline:
     """A deadline with its due date computed and the day it entered the record."""
@@ -270,6 +275,7 @@ class Store:
                 "signed": info.signed.isoformat(),
                 "parties": json.dumps(list(info.parties)),
                 "summary": info.summary,
+                "place": info.place,
                 "imported_revision": revision,
             },
             pk="slug",
@@ -372,6 +378,7 @@ class Store:
             date.fromisoformat(row["signed"]),
             tuple(json.loads(row["parties"])),
             row["summary"] or "",
+            row["place"],
         )
 
     def sources(self, as_of: date) -> dict[str, Source]:
