@@ -9,11 +9,13 @@ write it. Nothing here imports a chat platform.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from bot.delivery import Attachment
 from briefings.clock import Clock, InputError, parse_day, parse_zone
@@ -21,6 +23,7 @@ from briefings.compose import Composer
 from briefings.document import Briefing
 
 MAX_PAGE = 100_000
+log = logging.getLogger("accord.commands")
 
 USAGE: dict[str, str] = {
     "status": "/accord status",
@@ -182,8 +185,11 @@ def _zone(text: str, usage: str) -> str:
 
 
 def _page(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise CommandError(f"{text!r} is not a page number; use 1, 2, 3…", USAGE["timeline"])
+    # isdigit() alone admits "²" and other digits int() refuses.
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
+        raise CommandError(
+            f"{_shown(text)!r} is not a page number; use 1, 2, 3…", USAGE["timeline"]
+        )
     return int(text)
 
 
@@ -362,6 +368,8 @@ class SubscriptionDesk(Protocol):
 
     async def describe(self, caller: Caller) -> str: ...
 
+    def zone_for(self, caller: Caller) -> str | None: ...
+
 
 class ArtifactMaker(Protocol):
     """Makes the chart picture and the calendar file (the chart module implements it)."""
@@ -392,6 +400,9 @@ class Dispatcher:
             command = parse_text(text)
         except CommandError as err:
             return Reply.failure(err.message, err.usage)
+        except Exception:
+            log.exception("could not parse /accord %r", text[:200])
+            return Reply.failure("Something went wrong on our side; it has been logged.")
         return await self.dispatch(command, caller)
 
     async def dispatch(self, command: Command, caller: Caller) -> Reply:
@@ -401,12 +412,21 @@ class Dispatcher:
             return Reply.failure(err.message, err.usage)
         except InputError as err:
             return Reply.failure(str(err), USAGE.get(command.name))
+        except Exception:
+            # Our fault, not the user's: say so briefly, keep the details for the operator.
+            log.exception("/accord %s failed", command.name)
+            return Reply.failure("Something went wrong on our side; it has been logged.")
 
     async def _dispatch(self, command: Command, caller: Caller) -> Reply:
         name = command.name
         clock = self.clock()
         if name == "help":
             return Reply(text=help_text(), public=False)
+        if name == "digest" and self.desk is not None:
+            # The preview shows the day the channel's own digest would cover.
+            zone = self.desk.zone_for(caller)
+            if zone is not None:
+                clock = clock.with_zone(ZoneInfo(zone))
         if name in ("status", "countdown", "timeline", "event", "digest"):
             briefing = self.composer.compose(
                 name,

@@ -95,28 +95,30 @@ class Courier:
         return await self._tracked(self._post_all(sub, key, briefings, attachment))
 
     async def settle(
-        self, claim: Claim, sub: Subscription | None, briefings: Sequence[Briefing]
+        self,
+        claim: Claim,
+        sub: Subscription | None,
+        briefings: Sequence[Briefing],
+        attachment: Attachment | None = None,
     ) -> str:
-        """Finish an orphaned claim: ask the platform whether it arrived, else post it."""
+        """Finish an orphaned claim: post each part the platform has not seen arrive."""
         if not self.ledger.adopt(claim):
             return "taken"
         if sub is None or sub.paused:
             self.ledger.finish(claim.key, "cancelled", "subscription removed or paused")
             return "cancelled"
-        lane = self.lanes.get(sub.platform)
-        if lane is None:
+        if sub.platform not in self.lanes:
             self.ledger.finish(claim.key, "interrupted", "platform not running")
             return "interrupted"
-        target = Target(sub.platform, sub.workspace, sub.channel)
+        work = self._post_all(sub, claim.key, briefings, attachment, resuming=True)
+        return await self._tracked(work)
+
+    async def _arrived(self, sub: Subscription, target: Target, key: str) -> bool:
         try:
-            arrived = await lane.poster.was_posted(target, claim.key)
-        except Exception:  # the answer is only a hint; posting again is the fallback
-            log.exception("could not ask %s whether %s arrived", sub.platform, claim.key)
-            arrived = None
-        if arrived:
-            self.ledger.finish(claim.key, "delivered", "confirmed after restart")
-            return "delivered"
-        return await self._tracked(self._post_all(sub, claim.key, briefings, None))
+            return bool(await self.lanes[sub.platform].poster.was_posted(target, key))
+        except Exception:  # only a hint: posting again (under the same key) is the fallback
+            log.exception("could not ask %s whether %s arrived", sub.platform, key)
+            return False
 
     async def _tracked(self, work: Coroutine[Any, Any, str]) -> str:
         task = asyncio.ensure_future(work)
@@ -130,11 +132,17 @@ class Courier:
         key: str,
         briefings: Sequence[Briefing],
         attachment: Attachment | None,
+        *,
+        resuming: bool = False,
     ) -> str:
+        """Post every part under its own key (key, key#1, …); when resuming after a crash,
+        skip the parts the platform confirms it already has."""
         target = Target(sub.platform, sub.workspace, sub.channel)
         status, message_id = "delivered", None
         for index, briefing in enumerate(briefings):
             part_key = key if index == 0 else f"{key}#{index}"
+            if resuming and await self._arrived(sub, target, part_key):
+                continue
             result = await self._post_one(
                 sub, target, part_key, briefing, attachment if index == 0 else None
             )

@@ -55,7 +55,8 @@ class Desk:
             caller.channel,
             kind,
             by=caller.user,
-            zone=command.zone or self.default_zone,
+            zone=command.zone,
+            default_zone=self.default_zone,
             at=command.at,
             offsets=command.offsets,
             include_passed=command.include_passed,
@@ -66,6 +67,13 @@ class Desk:
             self.scheduler.release(before)
         verb = "Subscribed this channel to the" if created else "Updated this channel's"
         return f"{verb} {describe_subscription(sub, self.scheduler.next_run(sub))[2:]}"
+
+    def zone_for(self, caller: Caller) -> str | None:
+        """The zone of the channel's digest, if it has one (for `/accord digest`)."""
+        sub = self.subscriptions.get(
+            subscription_id(caller.platform, caller.workspace, caller.channel, "digest")
+        )
+        return sub.zone if sub is not None else None
 
     async def unsubscribe(self, caller: Caller, kind: str) -> str:
         kinds = ("digest", "reminders") if kind == "all" else (kind,)

@@ -258,7 +258,7 @@ class Scheduler:
                 if self.courier.ledger.adopt(claim):
                     self.courier.ledger.finish(claim.key, "expired", "day over before restart")
                 return "expired"
-            briefings, _ = await self._compose(sub, self.clock(ZoneInfo(sub.zone)))
+            briefings, attachment = await self._compose(sub, self.clock(ZoneInfo(sub.zone)))
         else:
-            briefings = []
-        return await self.courier.settle(claim, sub, briefings)
+            briefings, attachment = [], None
+        return await self.courier.settle(claim, sub, briefings, attachment)

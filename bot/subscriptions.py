@@ -136,13 +136,16 @@ class Subscriptions:
         kind: str,
         *,
         by: str,
-        zone: str,
+        zone: str | None,
+        default_zone: str = "UTC",
         at: time | None = None,
         offsets: tuple[int, ...] | None = None,
         include_passed: bool = False,
         with_chart: bool = False,
     ) -> tuple[Subscription, bool]:
-        """Subscribe a channel, or update (and resume) its existing subscription."""
+        """Subscribe a channel, or update (and resume) its existing subscription: a time,
+        zone or offsets left out keep their earlier values; `chart` and `passed` are on
+        only when asked for again."""
         sub_id = subscription_id(platform, workspace, channel, kind)
         existing = self.get(sub_id)
         default_at = DEFAULT_DIGEST_TIME if kind == "digest" else DEFAULT_REMINDER_TIME
@@ -154,8 +157,10 @@ class Subscriptions:
             "channel": channel,
             "kind": kind,
             "at": (at or (existing.at if existing else default_at)).isoformat(),
-            "zone": zone,
-            "offsets": json.dumps(list(offsets or DEFAULT_OFFSETS)),
+            "zone": zone or (existing.zone if existing else default_zone),
+            "offsets": json.dumps(
+                list(offsets or (existing.offsets if existing else DEFAULT_OFFSETS))
+            ),
             "include_passed": int(include_passed),
             "with_chart": int(with_chart),
             "created_by": existing.created_by if existing else by,

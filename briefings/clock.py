@@ -27,6 +27,9 @@ def parse_day(text: str) -> date:
         raise InputError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2020-03-05") from None
 
 
+_NOT_ZONES = {"localtime", "Factory", "posixrules", "posix", "right", "leapseconds", "tzdata.zi"}
+
+
 def parse_zone(text: str) -> ZoneInfo:
     """An IANA time zone, or an InputError.
 
@@ -36,6 +39,9 @@ def parse_zone(text: str) -> ZoneInfo:
     name = text.strip()
     try:
         if not name or name.startswith(("/", ".")) or ".." in name or "\x00" in name:
+            raise ValueError
+        # Files of the zone database that are not zones, or mean "this machine's zone".
+        if name in _NOT_ZONES or name.startswith(("posix/", "right/")):
             raise ValueError
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -156,7 +156,7 @@ def unknown_deadline_message(store: Store, slug: str, as_of: date | None = None)
         visible = {r.deadline.slug for r in store.deadlines(as_of)}
         slugs = [s for s in slugs if s in visible]
     day = f" on the record as of {as_of}" if as_of is not None else ""
-    return f"no deadline {slug!r}{day}; known deadlines: {', '.join(slugs) or 'none yet'}"
+    return f"no deadline {shorten(slug)!r}{day}; known deadlines: {', '.join(slugs) or 'none yet'}"
 
 
 def timeline(
@@ -173,6 +173,8 @@ def timeline(
     if page < 1:
         raise InputError("page numbers start at 1")
     read = _Reader(store, clock)
+    if start is not None and end is None and start > read.today:
+        raise InputError(f"`from` ({start}) is after today ({read.today}); nothing is on record")
     total = store.count_events(read.today, start=start, end=end)
     pages = max(1, -(-total // page_size))
     if page > pages:
@@ -226,12 +228,17 @@ def event(store: Store, clock: Clock, event_id: str) -> Briefing:
     return read.briefing("event", found.title, [Section(view.date_label, events=(view,))])
 
 
+def shorten(text: str, limit: int = 40) -> str:
+    """A user's word, cut short enough to echo back in an error."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def unknown_event_message(store: Store, today: date, event_id: str) -> str:
     ids = store.event_ids(today)
     close = [i for i in ids if event_id.lower() in i or i.split("-")[0] in event_id.lower()]
     hint = f" Did you mean: {', '.join(close[:5])}?" if close else ""
     return (
-        f"no event {event_id!r} on the record as of {today}.{hint} "
+        f"no event {shorten(event_id)!r} on the record as of {today}.{hint} "
         "See `/accord timeline` for event ids."
     )
 
@@ -302,7 +309,7 @@ def reminders(
         outcomes = tuple(
             read.countdown_view(c, full=True)
             for c in countdowns
-            if c.state == "passed" and c.outcome is not None and c.outcome.date == read.today
+            if c.state != "upcoming" and c.outcome is not None and c.outcome.date == read.today
         )
         if outcomes:
             briefings.append(

@@ -70,6 +70,9 @@ class MemoryDesk:
         kinds = [c.sub_kind for who, c in self.subscribed if who.channel == caller.channel]
         return "Subscriptions: " + (", ".join(k for k in kinds if k) or "none")
 
+    def zone_for(self, caller: Caller) -> str | None:
+        return None
+
 
 @dataclass
 class Bot:

@@ -335,6 +335,9 @@ class SlowDesk(MemoryDesk):
         await asyncio.sleep(0.2)
         return "Subscriptions: none"
 
+    def zone_for(self, caller: Caller) -> str | None:
+        return None
+
     async def subscribe(self, caller: Caller, command: Command) -> str:
         await asyncio.sleep(0.2)
         raise CommandError("That channel cannot take a digest.")

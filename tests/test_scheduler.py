@@ -230,3 +230,26 @@ async def test_resubscribing_updates_and_unsubscribe_removes_the_job(harness: Ha
     assert harness.bot.scheduler.job_for(subs[0]) is None
     assert harness.bot.scheduler.aps.get_job("digest@08:00@UTC") is None
     assert harness.bot.subscriptions.active() == []
+
+
+async def test_resubscribing_keeps_what_was_not_said_again(harness: Harness) -> None:
+    caller = Caller("console", "console", "room", "tester", can_manage=True)
+    await harness.bot.dispatcher.handle_text("subscribe digest 07:30 Asia/Kabul", caller)
+    again = await harness.bot.dispatcher.handle_text("subscribe digest chart", caller)
+    assert "07:30 Asia/Kabul with the chart" in again.plain_text
+    (sub,) = harness.bot.subscriptions.active()
+    assert (sub.zone, sub.at, sub.with_chart) == ("Asia/Kabul", time(7, 30), True)
+
+
+async def test_digest_preview_covers_the_channels_own_day(
+    harness: Harness, traveller: time_machine.Coordinates
+) -> None:
+    # 21:00 UTC on 6 March is already 7 March in Kiritimati (UTC+14).
+    caller = Caller("console", "console", "room", "tester", can_manage=True)
+    await harness.bot.dispatcher.handle_text("subscribe digest 04:00 Pacific/Kiritimati", caller)
+    traveller.move_to(datetime(2026, 3, 6, 21, 0, tzinfo=UTC))
+    preview = await harness.bot.dispatcher.handle_text("digest", caller)
+    assert preview.briefing is not None and preview.briefing.as_of.isoformat() == "2026-03-07"
+    elsewhere = Caller("console", "console", "other", "tester", can_manage=True)
+    plain = await harness.bot.dispatcher.handle_text("digest", elsewhere)
+    assert plain.briefing is not None and plain.briefing.as_of.isoformat() == "2026-03-06"

@@ -162,6 +162,9 @@ class Desk:
     async def describe(self, caller: Caller) -> str:
         return "Nothing yet"
 
+    def zone_for(self, caller: Caller) -> str | None:
+        return None
+
 
 async def test_configured_admin_ids_and_caller(
     session: aiohttp.ClientSession, fake: FakeSlack, store: Store

@@ -596,8 +596,9 @@ def _http_failure(err: discord.HTTPException) -> PostResult:
         return PostResult("retry", "rate limited", retry_after=float(header) if header else None)
     if err.status >= 500:
         return PostResult("retry", f"Discord server error {err.status}")
-    # Any other 4xx (a forum channel, a message Discord refuses) will not pass on retry.
-    return PostResult("gone", f"Discord refused the post ({err.status} {err.code}: {err.text})")
+    # Any other 4xx (a message Discord refuses, a file too large) will not pass on retry,
+    # but the channel is still there: this post fails, the subscription stays live.
+    return PostResult("failed", f"Discord refused the post ({err.status} {err.code}: {err.text})")
 
 
 def _params(payload: Payload, attachment: Attachment | None) -> MultipartParameters:

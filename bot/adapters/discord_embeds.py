@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.commands import Reply
 from bot.delivery import Attachment
 from briefings.document import Briefing, CountdownView, EventView, OutcomeView, Section, SourceRef
-from briefings.render.plain import STATE_MARKS
+from briefings.render.plain import mark_for
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
 TITLE_MAX = 256
@@ -152,7 +152,7 @@ def countdown_embed(view: CountdownView, briefing: Briefing) -> Embed:
     if links := links_line(refs):
         lines.append(links)
     embed: Embed = {
-        "title": clip(f"{STATE_MARKS[view.state]} {view.title}", TITLE_MAX),
+        "title": clip(f"{mark_for(view)} {view.title}", TITLE_MAX),
         "description": clip("\n".join(lines), DESCRIPTION_MAX),
         "color": _colour(view),
     }

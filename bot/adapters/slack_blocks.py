@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from briefings.document import Briefing, CountdownView, EventView, OutcomeView, SourceRef
-from briefings.render.plain import STATE_MARKS
+from briefings.render.plain import mark_for
 
 MAX_BLOCKS = 50
 SECTION_TEXT = 3000
@@ -134,7 +134,7 @@ def _outcome_line(update: OutcomeView) -> str:
 
 
 def countdown_unit(view: CountdownView) -> Unit:
-    mark = STATE_MARKS.get(view.state, "")
+    mark = mark_for(view)
     lines = [f"{mark} *{escape(view.title)}* — due {view.due} ({escape(view.phrase)})"]
     if view.basis:
         lines.append(f"_basis:_ {escape(view.basis)}")

@@ -14,7 +14,16 @@ from briefings.document import Briefing, CountdownView, EventView, OutcomeView, 
 
 Role = Literal["title", "heading", "text", "countdown", "event", "detail", "source", "note"]
 
-STATE_MARKS = {"upcoming": "◷", "today": "●", "passed": "✓"}
+STATE_MARKS = {"upcoming": "◷", "today": "●", "passed": "○"}
+# Once a deadline has an outcome, its mark says what became of it.
+OUTCOME_MARKS = {"met": "✓", "late": "◔", "missed": "✗", "superseded": "↻", "pending": "…"}
+
+
+def mark_for(view: CountdownView) -> str:
+    """The deadline's mark: its outcome once one is recorded, else its state."""
+    if view.outcome is not None:
+        return OUTCOME_MARKS.get(view.outcome.status, STATE_MARKS[view.state])
+    return STATE_MARKS[view.state]
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,7 @@ class Line:
     role: Role
     text: str
     state: str | None = None
+    mark: str = ""
 
 
 def sources_phrase(refs: tuple[SourceRef, ...]) -> str:
@@ -33,7 +43,9 @@ def outcome_phrase(outcome: OutcomeView) -> str:
 
 
 def countdown_lines(view: CountdownView) -> Iterator[Line]:
-    yield Line("countdown", f"{view.title} — due {view.due} ({view.phrase})", view.state)
+    yield Line(
+        "countdown", f"{view.title} — due {view.due} ({view.phrase})", view.state, mark_for(view)
+    )
     if view.basis:
         yield Line("detail", f"basis: {view.basis}")
     if view.history:

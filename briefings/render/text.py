@@ -31,7 +31,7 @@ def terminal_lines(briefing: Briefing) -> Iterator[tuple[Piece, ...]]:
     for line in lines(briefing):
         if line.role == "countdown":
             state = line.state or "upcoming"
-            yield (f"{STATE_MARKS[state]} ", _STATE_STYLE[state]), (line.text, "bold")
+            yield (f"{line.mark or STATE_MARKS[state]} ", _STATE_STYLE[state]), (line.text, "bold")
         elif line.role == "heading":
             yield (("\n" + line.text, _ROLE_STYLE["heading"]),)
         else:
