@@ -89,6 +89,14 @@ async def test_unknown_channel_is_gone(tmp_path: Path) -> None:
         assert len(bot.fake.requests_to("POST", f"/channels/{CHANNEL}/messages")) == 1
 
 
+async def test_a_refused_message_fails_that_post_but_keeps_the_channel(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        bot.fake.fail(CHANNEL, 400, {"code": 50035, "message": "Invalid Form Body"})
+        result = await bot.adapter.poster.post(TARGET, digest(bot.store), key="k-400")
+        assert result.status == "failed" and "50035" in result.reason
+        assert len(bot.fake.requests_to("POST", f"/channels/{CHANNEL}/messages")) == 1
+
+
 async def test_missing_access_and_permissions_are_gone_and_never_retried(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         bot.fake.fail(CHANNEL, 403, {"code": 50001, "message": "Missing Access"})
