@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache
@@ -178,7 +177,10 @@ class DiscordAdapter:
         self.poster = DiscordPoster(self.client)
         self.synced: bool | None = None  # whether the last start synced the commands
         self._runner: asyncio.Task[None] | None = None
-        self._rendered: OrderedDict[int, tuple[Briefing, list[dict[str, Any]]]] = OrderedDict()
+        self._rendered = RenderCache(
+            lambda briefing: [message_kwargs(p) for p in briefing_payloads(briefing)],
+            size=RENDER_CACHE,
+        )
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -328,18 +330,11 @@ class DiscordAdapter:
             payloads = reply_payloads(reply)
             first = message_kwargs(attach_file(payloads[0], reply.attachment), reply.attachment)
             return [first, *(message_kwargs(p) for p in payloads[1:])]
-        briefing = reply.briefing
-        if briefing is None:
+        if reply.briefing is None:
             return [message_kwargs(p) for p in reply_payloads(reply)]
         # The composer hands out the same Briefing object while nothing changed, so its
         # rendering is kept too (embeds are only read when sent).
-        cached = self._rendered.get(id(briefing))
-        if cached is None or cached[0] is not briefing:
-            cached = (briefing, [message_kwargs(p) for p in reply_payloads(reply)])
-            self._rendered[id(briefing)] = cached
-            if len(self._rendered) > RENDER_CACHE:
-                self._rendered.popitem(last=False)
-        return cached[1]
+        return self._rendered(reply.briefing)
 
     async def _on_tree_error(
         self, interaction: Interaction, error: app_commands.AppCommandError
