@@ -52,6 +52,15 @@ class CountdownView:
     def phrase(self) -> str:
         return days_phrase(self.days_until)
 
+    @property
+    def all_sources(self) -> tuple[SourceRef, ...]:
+        """The deadline's sources, then those of its outcome updates shown, once each."""
+        updates = self.history or ((self.outcome,) if self.outcome else ())
+        seen: dict[str, SourceRef] = {}
+        for ref in (*self.sources, *(r for u in updates for r in u.sources)):
+            seen.setdefault(ref.id, ref)
+        return tuple(seen.values())
+
 
 @dataclass(frozen=True)
 class EventView:

@@ -73,3 +73,18 @@ def test_passed_reminders_report_outcomes_recorded_on_the_due_date(tmp_path: Pat
     assert [b.title for b in made] == ["Outcome recorded today"]
     assert made[0].countdowns[0].slug == "drawdown-8600"
     assert reminders(store, Clock(ZoneInfo("UTC"), date(2020, 7, 13)), (7, 1), False) == []
+
+
+def test_an_outcome_names_its_own_source_on_every_platform(tmp_path: Path) -> None:
+    import json
+
+    from bot.adapters.discord_embeds import message_payloads as discord_payloads
+    from bot.adapters.slack_blocks import message_payloads as slack_payloads
+
+    store = Store.open(tmp_path / "a.db")
+    briefing = Composer(store).compose(
+        "countdown", Clock(ZoneInfo("UTC"), date(2020, 3, 11)), deadline="intra-afghan-talks"
+    )
+    assert "Daily Times" in render_terminal_plain(briefing)
+    assert "Daily Times" in json.dumps(slack_payloads(briefing))
+    assert "Daily Times" in json.dumps(discord_payloads(briefing))

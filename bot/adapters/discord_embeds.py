@@ -148,7 +148,7 @@ def countdown_embed(view: CountdownView, briefing: Briefing) -> Embed:
         lines.append(f"Basis: {escape(view.basis)}")
     if view.quote:
         lines.append("> " + escape(view.quote.strip('“”"')))
-    refs = [*view.sources, *(r for u in updates for r in u.sources)]
+    refs = list(view.all_sources)
     if links := links_line(refs):
         lines.append(links)
     embed: Embed = {

@@ -147,7 +147,7 @@ def countdown_unit(view: CountdownView) -> Unit:
     if view.quote:
         lines.append(f"> {escape(view.quote)}")
     plain = f"{view.title} — due {view.due} ({view.phrase})"
-    blocks = [section("\n".join(lines)), context(sources_text(view.slug, view.sources))]
+    blocks = [section("\n".join(lines)), context(sources_text(view.slug, view.all_sources))]
     return Unit(blocks, plain, "countdown")
 
 

@@ -57,7 +57,7 @@ def countdown_lines(view: CountdownView) -> Iterator[Line]:
         yield Line("detail", "passed; no outcome on the record yet")
     if view.quote:
         yield Line("detail", f"“{view.quote}”" if not view.quote.startswith("“") else view.quote)
-    yield Line("source", f"[{view.slug}] sources: {sources_phrase(view.sources)}")
+    yield Line("source", f"[{view.slug}] sources: {sources_phrase(view.all_sources)}")
 
 
 def event_lines(view: EventView) -> Iterator[Line]:
