@@ -11,9 +11,7 @@ from bot.scheduler import Scheduler
 from bot.subscriptions import Subscription, Subscriptions, subscription_id
 
 
-def _when(moment: datetime | None, zone: str) -> str:
-    if moment is None:
-        return "not scheduled"
+def _when(moment: datetime, zone: str) -> str:
     local = moment.astimezone(ZoneInfo(zone))
     return f"{local:%Y-%m-%d %H:%M} {zone} (UTC{local:%z})"
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 import time_machine
+from digest_schedule import SCHEDULE, ZONES
 from discord_support import option, sub
 from fakes.discord import EVERYONE, GUILD_ID, MANAGE_GUILD, FakeDiscord
 from fakes.slack import FakeSlack
@@ -21,16 +22,6 @@ from waiting import eventually
 from bot.runtime import Bot
 from bot.settings import Settings
 
-ZONES = {"Asia/Kabul": "kabul", "America/New_York": "newyork", "UTC": "utc"}
-# 7 March 2026: New York on EST (UTC-5); 8 March: daylight saving time (UTC-4).
-SCHEDULE = [
-    (datetime(2026, 3, 7, 3, 30, tzinfo=UTC), "kabul"),
-    (datetime(2026, 3, 7, 8, 0, tzinfo=UTC), "utc"),
-    (datetime(2026, 3, 7, 13, 0, tzinfo=UTC), "newyork"),
-    (datetime(2026, 3, 8, 3, 30, tzinfo=UTC), "kabul"),
-    (datetime(2026, 3, 8, 8, 0, tzinfo=UTC), "utc"),
-    (datetime(2026, 3, 8, 12, 0, tzinfo=UTC), "newyork"),
-]
 DISCORD_CHANNELS = {
     "kabul": 900000000000000301,
     "newyork": 900000000000000302,

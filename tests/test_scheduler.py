@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from digest_schedule import SCHEDULE, ZONES
 from waiting import eventually
 
 from bot.commands import Caller, Command
@@ -90,19 +91,10 @@ async def harness(tmp_path: Path, traveller: time_machine.Coordinates) -> AsyncI
 async def test_digest_arrives_at_local_time_in_three_zones_across_dst(
     harness: Harness, traveller: time_machine.Coordinates
 ) -> None:
-    for channel, zone in (("kabul", "Asia/Kabul"), ("newyork", "America/New_York"), ("utc", "UTC")):
+    for zone, channel in ZONES.items():
         answer = await harness.subscribe(channel, zone)
         assert "daily digest at 08:00" in answer and zone in answer
-    # 7 March: New York on EST (UTC-5); 8 March: DST has begun (UTC-4).
-    schedule = [
-        (datetime(2026, 3, 7, 3, 30, tzinfo=UTC), "kabul"),
-        (datetime(2026, 3, 7, 8, 0, tzinfo=UTC), "utc"),
-        (datetime(2026, 3, 7, 13, 0, tzinfo=UTC), "newyork"),
-        (datetime(2026, 3, 8, 3, 30, tzinfo=UTC), "kabul"),
-        (datetime(2026, 3, 8, 8, 0, tzinfo=UTC), "utc"),
-        (datetime(2026, 3, 8, 12, 0, tzinfo=UTC), "newyork"),
-    ]
-    for count, (moment, channel) in enumerate(schedule, start=1):
+    for count, (moment, channel) in enumerate(SCHEDULE, start=1):
         await fire_at(harness, traveller, moment, count)
         assert harness.posted[-1].startswith(f"console:console:{channel}:digest|")
         assert len(harness.posted) == count
