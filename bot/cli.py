@@ -229,9 +229,11 @@ def _report_problems(err: Any) -> NoReturn:
 
 @store.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def store_import(files: tuple[Path, ...]) -> None:
-    """Validate FILES, then load them into the store in one transaction."""
+@click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
+def store_import(files: tuple[Path, ...], dry_run: bool) -> None:
+    """Validate FILES, then load them into the store as one revision of what differs."""
     from briefings.curation import CurationError, load_dossiers
+    from briefings.revisions import import_changes
 
     try:
         dossiers = load_dossiers(files)
@@ -241,9 +243,67 @@ def store_import(files: tuple[Path, ...]) -> None:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    revision = _open_store(env.db_path).import_dossiers(dossiers)
-    slugs = ", ".join(d.info.slug for d in dossiers)
-    click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
+    store = _open_store(env.db_path)
+    for dossier in dossiers:
+        changes = import_changes(store.db, dossier)
+        _print_changes(dossier.info.slug, changes, dry_run=dry_run)
+    if dry_run:
+        click.echo("dry run: nothing was changed")
+        return
+    before = store.revision()
+    revision = store.import_dossiers(dossiers, files=[f.name for f in files])
+    if revision == before:
+        click.echo(f"nothing to import into {env.db_path} (revision {revision})")
+    else:
+        slugs = ", ".join(d.info.slug for d in dossiers)
+        click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
+
+
+def _print_changes(slug: str, changes: Any, *, dry_run: bool) -> None:
+    if not changes:
+        click.echo(f"{slug}: no change")
+        return
+    verbs = ("added", "changed", "removed")
+    counts = {verb: sum(1 for c in changes if c.verb == verb) for verb in verbs}
+    would = "would be " if dry_run else ""
+    click.echo(f"{slug}: " + ", ".join(f"{n} {would}{verb}" for verb, n in counts.items()))
+    for change in changes:
+        click.echo(f"  {change.verb} {change.kind} {change.item}")
+
+
+@store.command("log")
+@click.option("--dossier", "slug", metavar="SLUG", help="Only this dossier's revisions.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+def store_log(slug: str | None, limit: int) -> None:
+    """The revisions, newest first: who changed which items, when and why."""
+    from bot.history import log_lines
+
+    try:
+        env = EngineEnv.read()
+    except InputError as err:
+        fail(str(err))
+    lines = log_lines(_open_store(env.db_path), dossier=slug, limit=limit)
+    click.echo("\n".join(lines) if lines else "no revisions recorded")
+
+
+@store.command("export")
+@click.argument("slug")
+@click.option("--out", type=click.Path(path_type=Path), required=True, metavar="FILE.yaml")
+def store_export(slug: str, out: Path) -> None:
+    """Write the live dossier SLUG as a curated file (it passes `store check`)."""
+    from briefings.export import dossier_yaml
+    from briefings.records import dossier_slugs, live_dossier
+
+    try:
+        env = EngineEnv.read()
+    except InputError as err:
+        fail(str(err))
+    store = _open_store(env.db_path)
+    dossier = live_dossier(store.db, slug)
+    if dossier is None:
+        fail(f"no dossier {slug!r}; dossiers: {', '.join(dossier_slugs(store.db)) or 'none'}")
+    _write_file(out, dossier_yaml(dossier).encode())
+    click.echo(f"wrote {slug} (revision {store.revision()}) to {out}")
 
 
 @main.group()

@@ -460,3 +460,48 @@ def _check_cycles(check: _Checker, deadlines: list[Deadline], event_ids: set[str
                 break
             seen.add(current)
             current = step(current)
+
+
+# -- one item at a time (curation from chat) ----------------------------------------------
+
+_ITEM_READERS: dict[str, Callable[[_Checker, _Mapping], Any]] = {
+    "source": _read_source,
+    "event": _read_event,
+    "deadline": _read_deadline,
+}
+
+
+def check_item(kind: str, fields: dict[str, Any], file: str) -> tuple[Any, list[Problem]]:
+    """One source, event or deadline in its curated-file form, checked by the file's rules.
+
+    >>> event, problems = check_item("event", {"id": "x", "date": "2020-02-30"}, "chat")
+    >>> event, [(p.field, p.message) for p in problems][:1]
+    (None, [('date', "'2020-02-30' is not a real calendar date")])
+    """
+    check = _Checker(file)
+    item = _ITEM_READERS[kind](check, _as_node(fields))
+    return (item if not check.problems else None), check.problems
+
+
+def check_links(dossier: Dossier, file: str) -> list[Problem]:
+    """The file's rules across items: cited sources exist, ids are unique, due dates
+    count from something that exists and form no cycle."""
+    check = _Checker(file)
+    _check_references(
+        check,
+        [s.id for s in dossier.sources],
+        [e.id for e in dossier.events],
+        [d.slug for d in dossier.deadlines],
+        list(dossier.events),
+        list(dossier.deadlines),
+    )
+    return check.problems
+
+
+def _as_node(value: Any) -> Any:
+    """Plain dicts and lists as the loader's nodes, as if read from a file."""
+    if isinstance(value, dict):
+        return _Mapping({str(k): _as_node(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_as_node(v) for v in value]
+    return value

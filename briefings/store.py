@@ -19,6 +19,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlite_utils import Database, Migrations
 
+from briefings import revisions
 from briefings.model import (
     Deadline,
     Dossier,
@@ -121,6 +122,13 @@ def index_events_by_known_since_and_date(db: Database) -> None:
 @migrations()
 def add_dossier_place(db: Database) -> None:
     db.table("dossiers").add_column("place", str)
+
+
+class StaleRevision(Exception):
+    """Another writer changed the store between a change's check and its write."""
+
+    def __init__(self, expected: int, found: int) -> None:
+        super().__init__(f"store revision is {found}, not {expected}")
 
 
 @dataclass(frozen=True)
@@ -240,11 +248,12 @@ class Store:
             # spares an fsync per commit: the delivery ledger commits once per post.
             db.execute("PRAGMA synchronous = NORMAL")
         migrations.apply(db)
+        revisions.migrations.apply(db)
         store = cls(db)
         if seed and store.revision() == 0:
             from briefings.curation import load_dossier  # YAML only when seeding
 
-            store.import_dossiers([load_dossier(shipped_dossier_path())])
+            store.import_dossiers([load_dossier(shipped_dossier_path())], files=[SHIPPED_DOSSIER])
         return store
 
     def close(self) -> None:
@@ -252,21 +261,102 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------
 
-    def import_dossiers(self, dossiers: Sequence[Dossier]) -> int:
-        """Replace each dossier's content in one transaction; return the new revision."""
+    def import_dossiers(
+        self, dossiers: Sequence[Dossier], *, files: Sequence[str] | None = None
+    ) -> int:
+        """Make each dossier's content the live one, in one transaction, recorded as one
+        revision (author `file:NAME`) of exactly the items that differ; return the store
+        revision, which stays the same when nothing differs."""
+        names = list(files) if files is not None else [f"{d.info.slug}.yaml" for d in dossiers]
         with self.db.atomic():
-            revision = self.revision() + 1
-            for dossier in dossiers:
-                self._replace(dossier, revision)
-            self._set_meta("revision", str(revision))
-            if dossiers:
+            planned = [(d, revisions.import_changes(self.db, d)) for d in dossiers]
+            revision = self.revision()
+            if any(changes for _, changes in planned):
+                revision += 1
+                for (dossier, changes), name in zip(planned, names, strict=True):
+                    if changes:
+                        self._replace(dossier, revision)
+                        author = revisions.Author.file(Path(name).name)
+                        revisions.add(self.db, revision, author, None, dossier.info.slug, changes)
+                self._set_meta("revision", str(revision))
+            if dossiers and self._meta("active_dossier") != dossiers[-1].info.slug:
                 self._set_meta("active_dossier", dossiers[-1].info.slug)
         return revision
 
-    def _replace(self, dossier: Dossier, revision: int) -> None:
+    def write_change(
+        self,
+        dossier: Dossier,
+        author: revisions.Author,
+        reason: str | None,
+        changes: Sequence[revisions.ItemChange],
+        *,
+        based_on: int | None = None,
+    ) -> int:
+        """Store a dossier's new state and the revision that explains it, all or nothing.
+
+        `based_on` is the revision the change was checked against: if another writer came
+        first, StaleRevision is raised and nothing is written."""
+        kinds = {(c.kind, c.verb) for c in changes}
+        only: str | None = None
+        if len(changes) == 1 and changes[0].kind == "event":
+            only = f"event:{changes[0].item}"
+        elif kinds == {("deadline", "changed")}:
+            only = "deadline"
+        with self.db.atomic():
+            if based_on is not None and self.revision() != based_on:
+                raise StaleRevision(based_on, self.revision())
+            revision = self.revision() + 1
+            if kinds == {("source", "added")}:
+                # A new source is cited by nothing yet: one row, nothing to recompute.
+                source = next(s for s in dossier.sources if s.id == changes[0].item)
+                self.db.conn.executemany(
+                    "INSERT INTO sources (dossier, id, title, publisher, author, published, url)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [list(_rows(Dossier(dossier.info, (source,)), "sources", {})[0].values())],
+                )
+            else:
+                self._replace(dossier, revision, only=only)
+            revisions.add(self.db, revision, author, reason, dossier.info.slug, changes)
+            self._set_meta("revision", str(revision))
+        return revision
+
+    def _replace(self, dossier: Dossier, revision: int, *, only: str | None = None) -> None:
+        """Write a dossier's rows. `only="event:ID"` rewrites that event and the deadlines,
+        `only="deadline"` the deadlines: a curated change touches no more than it must
+        (every deadline is rewritten, as due dates and known days chain across them)."""
         slug = dossier.info.slug
-        for table in ("sources", "events", "deadlines", "outcomes"):
-            self.db.execute(f"DELETE FROM {table} WHERE dossier = ?", [slug])
+        sources = {s.id: s for s in dossier.sources}
+        tables: tuple[str, ...] = _ROW_TABLES
+        if only is not None:
+            tables = (
+                ("events", "deadlines", "outcomes")
+                if only.startswith("event:")
+                else (
+                    "deadlines",
+                    "outcomes",
+                )
+            )
+        for table in tables:
+            if table == "events" and only is not None:
+                event_id = only.split(":", 1)[1]
+                self.db.execute("DELETE FROM events WHERE dossier = ? AND id = ?", [slug, event_id])
+                one = tuple(e for e in dossier.events if e.id == event_id)
+                rows = _rows(Dossier(dossier.info, events=one), table, sources)
+            else:
+                self.db.execute(f"DELETE FROM {table} WHERE dossier = ?", [slug])
+                rows = _rows(dossier, table, sources)
+            if rows:
+                names = list(rows[0])
+                self.db.conn.executemany(
+                    f"INSERT INTO {table} ({', '.join(names)}) "
+                    f"VALUES ({', '.join('?' for _ in names)})",
+                    [[r[n] for n in names] for r in rows],
+                )
+        if only is not None:
+            self.db.execute(
+                "UPDATE dossiers SET imported_revision = ? WHERE slug = ?", [revision, slug]
+            )
+            return
         info = dossier.info
         self.db.table("dossiers").upsert(
             {
@@ -279,66 +369,6 @@ class Store:
                 "imported_revision": revision,
             },
             pk="slug",
-        )
-        sources = {s.id: s for s in dossier.sources}
-        self.db.table("sources").insert_all(
-            {
-                "dossier": slug,
-                "id": s.id,
-                "title": s.title,
-                "publisher": s.publisher,
-                "author": s.author,
-                "published": s.published.isoformat() if s.published else None,
-                "url": s.url,
-            }
-            for s in dossier.sources
-        )
-        self.db.table("events").insert_all(
-            {
-                "dossier": slug,
-                "id": e.id,
-                "date": e.date.isoformat(),
-                "known_since": known_since(e.date, e.sources, sources).isoformat(),
-                "title": e.title,
-                "summary": e.summary,
-                "quote": e.quote,
-                "tags": json.dumps(list(e.tags)),
-                "sources": json.dumps(list(e.sources)),
-                "precision": e.precision,
-            }
-            for e in dossier.events
-        )
-        dues = resolve_due_dates(dossier)
-        deadline_known = deadlines_known_since(dossier, sources)
-        self.db.table("deadlines").insert_all(
-            {
-                "dossier": slug,
-                "slug": d.slug,
-                "position": position,
-                "title": d.title,
-                "due": dues[d.slug].isoformat(),
-                "due_rule": _due_rule(d),
-                "known_since": deadline_known[d.slug].isoformat(),
-                "basis": d.basis,
-                "summary": d.summary,
-                "quote": d.quote,
-                "sources": json.dumps(list(d.sources)),
-            }
-            for position, d in enumerate(dossier.deadlines)
-        )
-        self.db.table("outcomes").insert_all(
-            {
-                "dossier": slug,
-                "slug": d.slug,
-                "seq": seq,
-                "date": u.date.isoformat(),
-                "known_since": known_since(u.date, u.sources, sources).isoformat(),
-                "status": u.status,
-                "note": u.note,
-                "sources": json.dumps(list(u.sources)),
-            }
-            for d in dossier.deadlines
-            for seq, u in enumerate(d.outcome)
         )
 
     def _set_meta(self, key: str, value: str) -> None:
@@ -491,6 +521,76 @@ class Store:
             "SELECT slug FROM deadlines WHERE dossier = ? ORDER BY position", [self.dossier_slug]
         )
         return [row["slug"] for row in rows]
+
+
+_ROW_TABLES = ("sources", "events", "deadlines", "outcomes")
+
+
+def _rows(dossier: Dossier, table: str, sources: dict[str, Source]) -> list[dict[str, Any]]:
+    """The rows of one table for a dossier, computed days and due dates included."""
+    slug = dossier.info.slug
+    if table == "sources":
+        return [
+            {
+                "dossier": slug,
+                "id": s.id,
+                "title": s.title,
+                "publisher": s.publisher,
+                "author": s.author,
+                "published": s.published.isoformat() if s.published else None,
+                "url": s.url,
+            }
+            for s in dossier.sources
+        ]
+    if table == "events":
+        return [
+            {
+                "dossier": slug,
+                "id": e.id,
+                "date": e.date.isoformat(),
+                "known_since": known_since(e.date, e.sources, sources).isoformat(),
+                "title": e.title,
+                "summary": e.summary,
+                "quote": e.quote,
+                "tags": json.dumps(list(e.tags)),
+                "sources": json.dumps(list(e.sources)),
+                "precision": e.precision,
+            }
+            for e in dossier.events
+        ]
+    if table == "deadlines":
+        dues = resolve_due_dates(dossier)
+        deadline_known = deadlines_known_since(dossier, sources)
+        return [
+            {
+                "dossier": slug,
+                "slug": d.slug,
+                "position": position,
+                "title": d.title,
+                "due": dues[d.slug].isoformat(),
+                "due_rule": _due_rule(d),
+                "known_since": deadline_known[d.slug].isoformat(),
+                "basis": d.basis,
+                "summary": d.summary,
+                "quote": d.quote,
+                "sources": json.dumps(list(d.sources)),
+            }
+            for position, d in enumerate(dossier.deadlines)
+        ]
+    return [
+        {
+            "dossier": slug,
+            "slug": d.slug,
+            "seq": seq,
+            "date": u.date.isoformat(),
+            "known_since": known_since(u.date, u.sources, sources).isoformat(),
+            "status": u.status,
+            "note": u.note,
+            "sources": json.dumps(list(u.sources)),
+        }
+        for d in dossier.deadlines
+        for seq, u in enumerate(d.outcome)
+    ]
 
 
 def _due_rule(deadline: Deadline) -> str | None:

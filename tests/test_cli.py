@@ -273,6 +273,8 @@ COMMANDS = [
     ["store"],
     ["store", "check"],
     ["store", "import"],
+    ["store", "log"],
+    ["store", "export"],
     ["subscriptions"],
     ["export"],
     ["export", "ics"],

@@ -1,0 +1,308 @@
+"""Curated changes one item at a time: record an event, an outcome update or a source,
+or correct an item, checked by the curated file's own rules and stored together with
+its revision in one transaction.
+
+    >>> from briefings.store import StaleRevision, Store
+    >>> store = Store.open(":memory:")
+    >>> done = apply_change(store, Change("event", "doha-2020", Author("console", "ana"),
+    ...     {"date": "2020-09-12", "title": "Talks open", "sources": "doha-agreement"}))
+    >>> done.item, done.revision
+    ('2020-09-12-talks-open', 2)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from briefings.curation import Problem, check_item, check_links
+from briefings.model import Deadline, Dossier, Event, Source
+from briefings.records import Item, Record, dossier_slugs, item_key, live_dossier, record
+from briefings.revisions import Author, ItemChange
+from briefings.store import StaleRevision, Store
+
+ACTIONS = ("event", "outcome", "source", "correct")
+FIELDS: dict[str, tuple[str, ...]] = {
+    "event": ("date", "title", "summary", "sources", "tags", "precision", "quote", "id"),
+    "outcome": ("date", "status", "note", "sources"),
+    "source": ("id", "title", "publisher", "author", "published", "url"),
+    "deadline": ("title", "due", "basis", "summary", "quote", "sources"),
+}
+LIST_FIELDS = ("sources", "tags")
+MAX_ID = 64
+FILE = "chat"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One curated change: `action` is event, outcome, source or correct; `target` names
+    the deadline (outcome) or the item (correct); `fields` are curated-file keys."""
+
+    action: str
+    dossier: str
+    author: Author
+    fields: Mapping[str, Any]
+    target: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ChangeRejected(Exception):
+    """The change breaks a rule; nothing was stored. Each problem names its field."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Applied:
+    revision: int
+    kind: str
+    item: str
+    change: ItemChange
+
+    @property
+    def summary(self) -> str:
+        """e.g. `event us-drone-strike-helmand recorded as revision 42`."""
+        verb = "recorded" if self.change.before is None else "corrected"
+        if self.kind == "deadline" and self.change.before is not None:
+            before = self.change.before.get("outcome", [])
+            after = (self.change.after or {}).get("outcome", [])
+            verb = "outcome recorded" if len(after) > len(before) else verb
+        return f"{self.kind} {self.item} {verb} as revision {self.revision}"
+
+
+def _reject(field: str, message: str) -> ChangeRejected:
+    return ChangeRejected([FieldProblem(field, message)])
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII words joined by hyphens.
+
+    >>> slugify("Talks open in Doha — at last!")
+    'talks-open-in-doha-at-last'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def event_id(day: str, title: str, taken: set[str]) -> str:
+    """An id made from an event's date and title, unique in the dossier.
+
+    >>> event_id("2020-09-12", "Talks open in Doha", {"2020-09-12-talks-open-in-doha"})
+    '2020-09-12-talks-open-in-doha-2'
+    """
+    base = f"{day}-{slugify(title)}"[:MAX_ID].rstrip("-") or day
+    made, number = base, 2
+    while made in taken:
+        made, number = f"{base}-{number}", number + 1
+    return made
+
+
+def _words(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [w for w in re.split(r"[,\s]+", str(value)) if w]
+
+
+def _normal(fields: Mapping[str, Any], allowed: tuple[str, ...], what: str) -> Record:
+    unknown = [k for k in fields if k not in allowed]
+    if unknown:
+        raise ChangeRejected(
+            [
+                FieldProblem(k, f"{what} has no field {k!r} (fields: {', '.join(allowed)})")
+                for k in unknown
+            ]
+        )
+    clean: Record = {}
+    for key, value in fields.items():
+        if value is None:
+            continue
+        clean[key] = _words(value) if key in LIST_FIELDS else str(value).strip()
+    return clean
+
+
+def _problems(found: list[Problem], prefix: str = "") -> list[FieldProblem]:
+    out = []
+    for problem in found:
+        field = problem.field
+        if prefix and field.startswith(prefix):
+            field = field[len(prefix) :]
+        out.append(FieldProblem(field, problem.message))
+    return out
+
+
+def _checked(kind: str, fields: Record, dossier: Dossier, cited: Any = None) -> Any:
+    """The item, or every problem: its own fields' and (since the links cannot be checked
+    on an item that failed) any source it cites that the dossier lacks."""
+    item, problems = check_item(kind, fields, FILE)
+    if not problems:
+        return item
+    prefix = ""
+    found = _problems(problems)
+    if kind == "deadline" and cited is not None:
+        prefix = f"outcome[{cited}]."
+        found = [p for p in _problems(problems, prefix) if not p.field.startswith("outcome")]
+        fields = fields["outcome"][cited]
+    known = {s.id for s in dossier.sources}
+    fielded = {p.field for p in found}
+    for source_id in fields.get("sources") or []:
+        if source_id not in known and "sources" not in fielded:
+            found.append(FieldProblem("sources", f"unknown source {source_id!r}"))
+    raise ChangeRejected(found)
+
+
+class Curator:
+    """Applies changes to one store, keeping the live dossier it last read or wrote so a
+    change costs a few rows, not a reread of the dossier."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._live: dict[str, tuple[int, Dossier]] = {}
+
+    def live(self, slug: str) -> Dossier | None:
+        revision = self.store.revision()
+        kept = self._live.get(slug)
+        if kept is not None and kept[0] == revision:
+            return kept[1]
+        dossier = live_dossier(self.store.db, slug)
+        if dossier is not None:
+            self._live[slug] = (revision, dossier)
+        return dossier
+
+    def apply(self, change: Change) -> Applied:
+        """Check the change against the live dossier and store it with its revision.
+
+        Raises ChangeRejected (nothing stored) when any rule fails.
+        """
+        for _ in range(3):
+            try:
+                return self._apply(change)
+            except StaleRevision:
+                continue  # another writer came first: check again against its state
+        raise _reject("dossier", "the store is busy with other changes; try again")
+
+    def _apply(self, change: Change) -> Applied:
+        based_on = self.store.revision()
+        dossier = self.live(change.dossier)
+        if dossier is None:
+            known = ", ".join(dossier_slugs(self.store.db)) or "none"
+            raise _reject("dossier", f"no dossier {change.dossier!r} (dossiers: {known})")
+        if change.action not in ACTIONS:
+            raise _reject("action", f"unknown change {change.action!r} ({', '.join(ACTIONS)})")
+        updated, prefix, old, new = _updated(dossier, change)
+        problems = check_links(updated, FILE)
+        if problems:
+            raise ChangeRejected(_problems(problems, prefix))
+        kind, item_id = item_key(new)
+        before = record(old) if old is not None else None
+        after = record(new)
+        if before == after:
+            raise _reject("fields", "nothing to change: the values given are the current ones")
+        item_change = ItemChange(kind, item_id, before, after)
+        revision = self.store.write_change(
+            updated, change.author, change.reason, [item_change], based_on=based_on
+        )
+        self._live[change.dossier] = (revision, updated)
+        return Applied(revision, kind, item_id, item_change)
+
+
+def apply_change(store: Store, change: Change) -> Applied:
+    """One change through a fresh Curator (see Curator.apply)."""
+    return Curator(store).apply(change)
+
+
+def _updated(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | None, Item]:
+    """The dossier with the change made, the problem prefix, the item before and after."""
+    if change.action == "event":
+        fields = _normal(change.fields, FIELDS["event"], "an event")
+        taken = {e.id for e in dossier.events}
+        if not fields.get("id"):
+            day, title = str(fields.get("date", "")), str(fields.get("title", ""))
+            if day and title:
+                fields["id"] = event_id(day, title, taken)
+        elif fields["id"] in taken:
+            raise _reject("id", f"event {fields['id']!r} exists; use `curate correct` to change it")
+        event: Event = _checked("event", fields, dossier)
+        events = tuple(sorted((*dossier.events, event), key=lambda e: (e.date, e.id)))
+        return replace(dossier, events=events), "", None, event
+    if change.action == "source":
+        fields = _normal(change.fields, FIELDS["source"], "a source")
+        if fields.get("id") in {s.id for s in dossier.sources}:
+            exists = f"source {fields['id']!r} exists"
+            raise _reject("id", f"{exists}; use `curate correct` to change it")
+        source: Source = _checked("source", fields, dossier)
+        return replace(dossier, sources=(*dossier.sources, source)), "", None, source
+    if change.action == "outcome":
+        return _with_outcome(dossier, change)
+    return _corrected(dossier, change)
+
+
+def _find_deadline(dossier: Dossier, slug: str | None) -> Deadline:
+    found = next((d for d in dossier.deadlines if d.slug == slug), None)
+    if found is None:
+        slugs = ", ".join(d.slug for d in dossier.deadlines)
+        shown = f"no deadline {slug!r}" if slug else "which deadline?"
+        raise _reject("deadline", f"{shown} (deadlines: {slugs})")
+    return found
+
+
+def _swap(dossier: Dossier, old: Any, new: Any) -> Dossier:
+    def swapped(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(new if item is old else item for item in items)
+
+    return replace(
+        dossier,
+        sources=swapped(dossier.sources),
+        events=swapped(dossier.events),
+        deadlines=swapped(dossier.deadlines),
+    )
+
+
+def _with_outcome(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | None, Item]:
+    deadline = _find_deadline(dossier, change.target)
+    fields = _normal(change.fields, FIELDS["outcome"], "an outcome update")
+    for key in ("date", "status", "note", "sources"):
+        if not fields.get(key):
+            raise _reject(key, "missing")
+    updates = [record(u) for u in deadline.outcome]
+    # Updates stay oldest first: a late-recorded one goes where its date puts it.
+    at = sum(1 for u in updates if str(u["date"]) <= str(fields["date"]))
+    updates.insert(at, fields)
+    new_record = {**record(deadline), "outcome": updates}
+    new: Deadline = _checked("deadline", new_record, dossier, cited=at)
+    return _swap(dossier, deadline, new), f"outcome[{at}].", deadline, new
+
+
+def _corrected(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | None, Item]:
+    target = change.target or ""
+    items: tuple[Item, ...] = (*dossier.events, *dossier.deadlines, *dossier.sources)
+    old = next((i for i in items if item_key(i)[1] == target), None)
+    if old is None:
+        raise _reject("id", f"nothing in {dossier.info.slug} has the id {target!r}")
+    if not (change.reason or "").strip():
+        raise _reject("reason", 'a correction needs a reason (reason:"...")')
+    kind = item_key(old)[0]
+    allowed = tuple(f for f in FIELDS[kind] if f not in ("id", "slug"))
+    if "id" in change.fields or "slug" in change.fields:
+        raise _reject("id", "an id cannot change; record a new item and correct the old one")
+    fields = _normal(change.fields, allowed, f"a {kind}")
+    if not fields:
+        raise _reject("fields", f"give the fields to correct ({', '.join(allowed)})")
+    merged = {**record(old), **fields}
+    # An empty value removes an optional field (a quote that was wrong, say).
+    merged = {k: v for k, v in merged.items() if v not in ("", [])}
+    new = _checked(kind, merged, dossier)
+    return _swap(dossier, old, new), "", old, new

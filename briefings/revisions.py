@@ -1,0 +1,224 @@
+"""The append-only log of changes to the record: who changed which item, when, why, and
+the item before and after (as its curated-file record, JSON). Rows are only ever added.
+
+One store revision may change several items (a file import does); each changed item is
+one row under that revision number.
+
+    >>> from sqlite_utils import Database
+    >>> db = Database(memory=True); migrations.apply(db)
+    >>> add(db, 1, Author("console", "ana", "Ana"), "typo", "doha-2020",
+    ...     [ItemChange("event", "x", {"title": "Old"}, {"title": "New"})])
+    >>> [(r.revision, r.item, r.changed_fields()) for r in history(db, "doha-2020", "x")]
+    [(1, 'x', [('title', 'Old', 'New')])]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from briefings.model import Dossier
+from briefings.records import Record, live_dossier, records
+
+migrations = Migrations("accord-revisions")
+
+
+@migrations()
+def create_revisions(db: Database) -> None:
+    db.table("revisions").create(
+        {
+            "revision": int,
+            "seq": int,
+            "at": str,
+            "author_platform": str,
+            "author_id": str,
+            "author_name": str,
+            "reason": str,
+            "dossier": str,
+            "kind": str,
+            "item": str,
+            "before": str,
+            "after": str,
+        },
+        pk=("revision", "seq"),
+        not_null={"revision", "seq", "at", "author_platform", "author_id", "dossier"},
+    )
+    db.table("revisions").create_index(["dossier", "item", "revision"])
+    db.table("revisions").create_index(["dossier", "revision"])
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who made a change: a platform, its user id and the name shown there.
+
+    >>> Author.file("doha-2020.yaml").label
+    'file:doha-2020.yaml'
+    """
+
+    platform: str
+    user_id: str
+    name: str = ""
+
+    @classmethod
+    def file(cls, name: str) -> Author:
+        return cls("file", name, name)
+
+    @property
+    def label(self) -> str:
+        if self.platform == "file":
+            return f"file:{self.user_id}"
+        who = (
+            f"{self.name} ({self.user_id})"
+            if self.name and self.name != self.user_id
+            else (self.user_id)
+        )
+        return f"{who} on {self.platform}"
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """One item's state before and after a change (None: it did not exist / was removed)."""
+
+    kind: str
+    item: str
+    before: Record | None
+    after: Record | None
+
+    @property
+    def verb(self) -> str:
+        if self.before is None:
+            return "added"
+        return "removed" if self.after is None else "changed"
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One row of the log: one item changed in one store revision."""
+
+    revision: int
+    at: datetime
+    author: Author
+    reason: str | None
+    dossier: str
+    change: ItemChange
+
+    @property
+    def item(self) -> str:
+        return self.change.item
+
+    def changed_fields(self) -> list[tuple[str, Any, Any]]:
+        """(field, before, after) for every field whose value differs."""
+        before = self.change.before or {}
+        after = self.change.after or {}
+        keys = list(dict.fromkeys([*before, *after]))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+def _json(value: Record | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def add(
+    db: Database,
+    revision: int,
+    author: Author,
+    reason: str | None,
+    dossier: str,
+    changes: Sequence[ItemChange],
+    *,
+    at: datetime | None = None,
+) -> None:
+    """Append the rows of one revision (inside the caller's transaction)."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    db.table("revisions").insert_all(
+        {
+            "revision": revision,
+            "seq": seq,
+            "at": moment,
+            "author_platform": author.platform,
+            "author_id": author.user_id,
+            "author_name": author.name,
+            "reason": reason,
+            "dossier": dossier,
+            "kind": change.kind,
+            "item": change.item,
+            "before": _json(change.before),
+            "after": _json(change.after),
+        }
+        for seq, change in enumerate(changes)
+    )
+
+
+def _revision(row: dict[str, Any]) -> Revision:
+    return Revision(
+        revision=row["revision"],
+        at=datetime.fromisoformat(row["at"]),
+        author=Author(row["author_platform"], row["author_id"], row["author_name"] or ""),
+        reason=row["reason"],
+        dossier=row["dossier"],
+        change=ItemChange(
+            row["kind"],
+            row["item"],
+            json.loads(row["before"]) if row["before"] is not None else None,
+            json.loads(row["after"]) if row["after"] is not None else None,
+        ),
+    )
+
+
+def history(db: Database, dossier: str, item: str) -> list[Revision]:
+    """Every revision of one item (event id, deadline slug or source id), oldest first."""
+    rows = db.query(
+        "SELECT * FROM revisions WHERE dossier = ? AND item = ? ORDER BY revision, seq",
+        [dossier, item],
+    )
+    return [_revision(row) for row in rows]
+
+
+def log(db: Database, *, dossier: str | None = None, limit: int | None = None) -> list[Revision]:
+    """The newest `limit` revisions (every item row of each), newest first."""
+    where, params = ("WHERE dossier = ?", [dossier]) if dossier else ("", [])
+    numbers = [
+        row["revision"]
+        for row in db.query(
+            f"SELECT DISTINCT revision FROM revisions {where} ORDER BY revision DESC"
+            + (" LIMIT ?" if limit else ""),
+            [*params, *([limit] if limit else [])],
+        )
+    ]
+    if not numbers:
+        return []
+    marks = ", ".join("?" for _ in numbers)
+    rows = db.query(
+        f"SELECT * FROM revisions WHERE revision IN ({marks}) {where.replace('WHERE', 'AND')} "
+        "ORDER BY revision DESC, seq",
+        [*numbers, *params],
+    )
+    return [_revision(row) for row in rows]
+
+
+def latest_revision(db: Database) -> int:
+    row = next(iter(db.query("SELECT max(revision) AS n FROM revisions")))
+    return int(row["n"] or 0)
+
+
+def diff(
+    before: dict[tuple[str, str], Record], after: dict[tuple[str, str], Record]
+) -> list[ItemChange]:
+    """The items added, changed and removed between two states, in a stable order."""
+    keys: Iterable[tuple[str, str]] = dict.fromkeys([*before, *after])
+    return [
+        ItemChange(kind, item, before.get((kind, item)), after.get((kind, item)))
+        for kind, item in keys
+        if before.get((kind, item)) != after.get((kind, item))
+    ]
+
+
+def import_changes(db: Database, dossier: Dossier) -> list[ItemChange]:
+    """What loading this dossier would add, change and remove against the live one."""
+    live = live_dossier(db, dossier.info.slug)
+    return diff(records(live) if live is not None else {}, records(dossier))
