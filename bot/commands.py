@@ -17,10 +17,14 @@ from datetime import date, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.curating import CurateSyntaxError, CurationDesk, Outcome, parse_curate
 from bot.delivery import Attachment
+from bot.forms import Form
+from briefings.changes import FieldProblem
 from briefings.clock import Clock, InputError, parse_day, parse_zone
 from briefings.compose import Composer
 from briefings.document import Briefing
+from briefings.revisions import Author
 
 MAX_PAGE = 100_000
 log = logging.getLogger("accord.commands")
@@ -37,8 +41,11 @@ USAGE: dict[str, str] = {
     "subscriptions": "/accord subscriptions",
     "chart": "/accord chart [from YYYY-MM-DD] [to YYYY-MM-DD]",
     "calendar": "/accord calendar [events]",
+    "curate": "/accord curate event|outcome <deadline>|source|correct <id> [key:value ...]",
+    "history": "/accord history <event-id or deadline-slug>",
     "help": "/accord help",
 }
+CURATION = ("curate", "history")
 SUBCOMMANDS = tuple(USAGE)
 DESCRIPTIONS: dict[str, str] = {
     "status": "The accord in one screen: terms, every deadline's countdown, latest events",
@@ -51,6 +58,8 @@ DESCRIPTIONS: dict[str, str] = {
     "subscriptions": "What this channel is subscribed to, with next run times",
     "chart": "The timeline as a picture: events, due dates, what became of each deadline",
     "calendar": "An iCalendar file of the deadlines, to import into any calendar",
+    "curate": "Record an event, an outcome or a source, or correct an item (curators)",
+    "history": "Every revision of an event or deadline: when, who, what changed, why",
     "help": "The commands, with examples",
 }
 EXAMPLES = (
@@ -89,6 +98,7 @@ class Command:
     include_passed: bool = False
     with_chart: bool = False
     with_events: bool = False
+    text: str | None = None  # curate and history: the words as typed (quotes matter)
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,8 @@ class Caller:
     user: str
     can_manage: bool = False
     in_dm: bool = False
+    can_curate: bool = False
+    name: str = ""  # the display name, for the record of who changed what
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,9 @@ class Reply:
     error: bool = False
     usage: str | None = None
     attachment: Attachment | None = None
+    form: Form | None = None  # a curation form to open instead of a message
+    problems: tuple[FieldProblem, ...] = ()  # a rejected form submit, by field
+    curated: bool = False  # the text quotes curated values: escape it like file text
 
     @classmethod
     def failure(cls, message: str, usage: str | None = None) -> Reply:
@@ -218,6 +233,9 @@ def parse_text(text: str) -> Command:
     if not words:
         return Command("help")
     name = words[0].lower()
+    if name in CURATION:
+        # Its own words: quoted values keep their spaces.
+        return Command(name, text=text)
     if name not in USAGE:
         raise CommandError(
             f"Unknown subcommand {_shown(words[0])!r}. Valid subcommands: "
@@ -245,6 +263,9 @@ def from_options(name: str, options: Mapping[str, object], group: str | None = N
         raise CommandError(
             f"Unknown subcommand {_shown(name)!r}. Valid subcommands: {', '.join(SUBCOMMANDS)}."
         )
+    if name in CURATION:
+        words = [name] + [str(options[k]) for k in ("action", "id") if options.get(k)]
+        return Command(name, text=" ".join(words))
     text_options = {k: str(v) for k, v in options.items() if v is not None and str(v).strip()}
     flags = [
         k
@@ -394,6 +415,7 @@ class Dispatcher:
     clock: Callable[[], Clock]
     desk: SubscriptionDesk | None = None
     artifacts: ArtifactMaker | None = None
+    curation: CurationDesk | None = None
 
     async def handle_text(self, text: str, caller: Caller) -> Reply:
         try:
@@ -440,7 +462,21 @@ class Dispatcher:
             return Reply(briefing=briefing)
         if name in ("chart", "calendar"):
             return await self._artifact(command, clock)
+        if name in CURATION:
+            return self._curate(command, caller)
         return await self._subscriptions(command, caller)
+
+    def _curate(self, command: Command, caller: Caller) -> Reply:
+        if self.curation is None:
+            return Reply.failure("Curation is not available on this bot.")
+        try:
+            parsed = parse_curate(command.text or command.name)
+        except CurateSyntaxError as err:
+            return Reply.failure(str(err), USAGE[command.name])
+        outcome = self.curation.handle(
+            parsed, platform=caller.platform, author=author_of(caller), can_curate=caller.can_curate
+        )
+        return reply_for(outcome)
 
     async def _artifact(self, command: Command, clock: Clock) -> Reply:
         if self.artifacts is None:
@@ -472,3 +508,19 @@ class Dispatcher:
         else:
             text = await self.desk.describe(caller)
         return Reply(text=text)
+
+
+def author_of(caller: Caller) -> Author:
+    return Author(caller.platform, caller.user, caller.name or caller.user)
+
+
+def reply_for(outcome: Outcome) -> Reply:
+    """A curation desk's answer as a Reply (always private: it is the curator's business)."""
+    return Reply(
+        text=outcome.text,
+        public=False,
+        error=outcome.error,
+        form=outcome.form,
+        problems=outcome.problems,
+        curated=outcome.curated,
+    )

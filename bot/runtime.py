@@ -17,12 +17,14 @@ from bot.adapters import AdapterError
 from bot.adapters.console import ConsoleAdapter
 from bot.commands import ArtifactMaker, Dispatcher
 from bot.courier import Courier
+from bot.curating import CurationDesk
 from bot.delivery import Poster
 from bot.desk import Desk
 from bot.ledger import Ledger
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.subscriptions import Subscriptions
+from briefings.changes import Curator
 from briefings.clock import Clock, parse_day
 from briefings.compose import Composer
 from briefings.store import Store
@@ -51,6 +53,11 @@ def _artifacts(store: Store) -> ArtifactMaker | None:
     return made
 
 
+def curation_desk(store: Store) -> CurationDesk:
+    """Curation on the store; a change names its dossier, else the store's current one."""
+    return CurationDesk(Curator(store), lambda slug: slug or store.dossier_slug)
+
+
 def _platform_adapters(settings: Settings, dispatcher: Dispatcher, store: Store) -> list[Adapter]:
     adapters: list[Adapter] = []
     if settings.discord_enabled:
@@ -77,7 +84,10 @@ class Bot:
         self.composer = Composer(self.store)
         artifacts = _artifacts(self.store)
         self.dispatcher = Dispatcher(
-            self.composer, lambda: Clock(default_zone, as_of), artifacts=artifacts
+            self.composer,
+            lambda: Clock(default_zone, as_of),
+            artifacts=artifacts,
+            curation=curation_desk(self.store),
         )
         self.adapters = _platform_adapters(settings, self.dispatcher, self.store)
         self.console: ConsoleAdapter | None = None

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     slack_host: str = "0.0.0.0"
     # Slack user ids allowed to manage subscriptions besides workspace admins and owners.
     slack_admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Slack user ids allowed to curate besides workspace admins and owners.
+    slack_curator_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Discord role ids or names whose members may curate (besides Manage Server).
+    discord_curator_roles: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Delivery: how many posts may be in flight at once per platform, and per second.
     delivery_concurrency: int = 20
@@ -66,7 +70,7 @@ class Settings(BaseSettings):
     def _check_zone(cls, value: str) -> str:
         return parse_zone(value).key
 
-    @field_validator("slack_admin_ids", mode="before")
+    @field_validator("slack_admin_ids", "slack_curator_ids", "discord_curator_roles", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

@@ -33,6 +33,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 LIST_FIELDS = ("sources", "tags")
 MAX_ID = 64
+# Ids typed in chat end up in links and messages: plain words only.
+_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}", re.ASCII)
 FILE = "chat"
 
 
@@ -233,6 +235,8 @@ def _updated(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | Non
             day, title = str(fields.get("date", "")), str(fields.get("title", ""))
             if day and title:
                 fields["id"] = event_id(day, title, taken)
+        elif not _ID.fullmatch(str(fields["id"])):
+            raise _reject("id", "use lower-case letters, digits, dots and hyphens (at most 64)")
         elif fields["id"] in taken:
             raise _reject("id", f"event {fields['id']!r} exists; use `curate correct` to change it")
         event: Event = _checked("event", fields, dossier)
@@ -240,6 +244,8 @@ def _updated(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | Non
         return replace(dossier, events=events), "", None, event
     if change.action == "source":
         fields = _normal(change.fields, FIELDS["source"], "a source")
+        if fields.get("id") and not _ID.fullmatch(str(fields["id"])):
+            raise _reject("id", "use lower-case letters, digits, dots and hyphens (at most 64)")
         if fields.get("id") in {s.id for s in dossier.sources}:
             exists = f"source {fields['id']!r} exists"
             raise _reject("id", f"{exists}; use `curate correct` to change it")

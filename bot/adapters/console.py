@@ -57,7 +57,11 @@ class ConsoleAdapter:
         )
         self.poster = ConsolePoster(self.console)
         self.finished = asyncio.Event()
-        self.caller = Caller("console", "console", "console", _user(), can_manage=True)
+        # The operator at the terminal manages and curates.
+        user = _user()
+        self.caller = Caller(
+            "console", "console", "console", user, can_manage=True, can_curate=True, name=user
+        )
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -91,6 +95,11 @@ class ConsoleAdapter:
     def show(self, reply: Reply) -> None:
         if reply.briefing is not None:
             self.console.print(render_rich(reply.briefing))
+        if reply.form is not None:
+            names = " ".join(f"{f.name}:..." for f in reply.form.fields)
+            self.console.print(
+                Text(f"{reply.form.title}: the console takes the text form, e.g. {names}")
+            )
         if reply.text:
             style = "red" if reply.error else ""
             self.console.print(Text(reply.text, style=style))
