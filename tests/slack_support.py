@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from slack_sdk.models.blocks import Block
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.slack_blocks import CONTEXT_ELEMENTS, HEADER_TEXT, MAX_BLOCKS, SECTION_TEXT
 from bot.commands import ArtifactMaker, Dispatcher, SubscriptionDesk
+from bot.runtime import curation_desk
 from bot.settings import Settings
 from briefings.clock import Clock
 from briefings.compose import Composer
@@ -41,7 +43,13 @@ def make_dispatcher(
     artifacts: ArtifactMaker | None = None,
     desk: SubscriptionDesk | None = None,
 ) -> Dispatcher:
-    return Dispatcher(Composer(store), fixed_clock, desk=desk, artifacts=artifacts)
+    return Dispatcher(
+        Composer(store),
+        fixed_clock,
+        desk=desk,
+        artifacts=artifacts,
+        curation=curation_desk(store),
+    )
 
 
 def settings_for(fake: FakeSlack, **overrides: Any) -> Settings:
@@ -189,3 +197,54 @@ def store_with(path: Path, *dossiers: Dossier) -> Store:
     store = Store.open(path, seed=False)
     store.import_dossiers(list(dossiers))
     return store
+
+
+def view_submission(
+    view: dict[str, Any], values: dict[str, str], *, user: str = "U0USER", team: str = TEAM
+) -> dict[str, Any]:
+    """What Slack posts when someone submits a modal: the opened view, with its state."""
+    state = {
+        block["block_id"]: {
+            block["element"]["action_id"]: {
+                "type": "plain_text_input",
+                "value": values.get(block["block_id"], block["element"].get("initial_value")),
+            }
+        }
+        for block in view["blocks"]
+        if block.get("type") == "input"
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": team, "domain": "test"},
+        "user": {"id": user, "username": "ana", "name": "ana", "team_id": team},
+        "api_app_id": "A0APP",
+        "token": "unused-verification-token",
+        "trigger_id": "4.5.6",
+        "view": {
+            **view,
+            "id": "V000001",
+            "team_id": team,
+            "state": {"values": state},
+            "hash": "1583400000.abc",
+            "app_id": "A0APP",
+            "bot_id": "B0BOT",
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+async def post_interaction(
+    session: aiohttp.ClientSession,
+    adapter: SlackAdapter,
+    payload: dict[str, Any],
+    *,
+    secret: str = SIGNING_SECRET,
+) -> tuple[int, str]:
+    """An interactive payload, signed, as Slack sends it: a form field `payload=` of JSON."""
+    body = urlencode({"payload": json.dumps(payload)})
+    headers = sign(body, int(time.time()), secret)
+    url = f"http://127.0.0.1:{adapter.port}/slack/events"
+    async with session.post(url, data=body.encode(), headers=headers) as response:
+        return response.status, await response.text()

@@ -41,9 +41,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters import AdapterError
 from bot.adapters.rendered import RenderCache
 from bot.adapters.slack_blocks import Payload, escape, message_payloads, reply_text, text_payload
-from bot.commands import MANAGING, Caller, CommandError, Dispatcher, Reply, parse_text
+from bot.adapters.slack_forms import CALLBACK_ID, field_errors, modal, submitted
+from bot.commands import (
+    MANAGING,
+    Caller,
+    CommandError,
+    Dispatcher,
+    Reply,
+    author_of,
+    parse_text,
+    reply_for,
+)
 from bot.delivery import Attachment, PostResult, Target
 from bot.settings import Settings
+from briefings.changes import FieldProblem
 from briefings.document import Briefing
 from briefings.store import Store
 
@@ -279,11 +290,13 @@ class SlackAdapter:
             logger=logging.getLogger("slack_bolt"),
         )
         self.app.command("/accord")(self.on_command)
+        self.app.view(CALLBACK_ID)(self.on_form_submit)
         self.host = settings.slack_host
         self.port: int | None = None
         self.team_id: str | None = None
         self.bot_user_id: str | None = None
         self._admins = set(settings.slack_admin_ids)
+        self._curators = set(settings.slack_curator_ids)
         self._admin_cache: dict[str, tuple[bool, float]] = {}
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -383,9 +396,15 @@ class SlackAdapter:
         except CommandError as err:
             return Reply.failure(err.message, err.usage)
         manage = parsed.name in MANAGING and await self.can_manage(command)
-        return await self.dispatcher.dispatch(parsed, self.caller(command, can_manage=manage))
+        curate = parsed.name == "curate" and await self.can_curate(
+            str(command.get("user_id") or "")
+        )
+        caller = self.caller(command, can_manage=manage, can_curate=curate)
+        return await self.dispatcher.dispatch(parsed, caller)
 
-    def caller(self, command: Mapping[str, Any], *, can_manage: bool = False) -> Caller:
+    def caller(
+        self, command: Mapping[str, Any], *, can_manage: bool = False, can_curate: bool = False
+    ) -> Caller:
         return Caller(
             platform=PLATFORM,
             workspace=str(command.get("team_id") or self.team_id or ""),
@@ -393,15 +412,20 @@ class SlackAdapter:
             user=str(command.get("user_id") or ""),
             can_manage=can_manage,
             in_dm=in_dm(command),
+            can_curate=can_curate,
+            name=str(command.get("user_name") or ""),
         )
 
     async def can_manage(self, command: Mapping[str, Any]) -> bool:
         """Workspace admins and owners (users.info), or ids in SLACK_ADMIN_IDS."""
         user = str(command.get("user_id") or "")
-        if not user:
-            return False
-        if user in self._admins:
-            return True
+        return bool(user) and (user in self._admins or await self.is_admin(user))
+
+    async def can_curate(self, user: str) -> bool:
+        """Workspace admins and owners, or ids in SLACK_CURATOR_IDS."""
+        return bool(user) and (user in self._curators or await self.is_admin(user))
+
+    async def is_admin(self, user: str) -> bool:
         cached = self._admin_cache.get(user)
         now = time.monotonic()
         if cached is not None and cached[1] > now:
@@ -416,14 +440,80 @@ class SlackAdapter:
         self._admin_cache[user] = (allowed, now + ADMIN_CACHE_SECONDS)
         return allowed
 
+    # -- curation forms ------------------------------------------------------------------
+
+    async def open_form(self, reply: Reply, command: Mapping[str, Any], respond: Respond) -> None:
+        """views.open with the command's trigger_id (valid for 3 s: called right away)."""
+        assert reply.form is not None
+        view = modal(reply.form, channel=str(command.get("channel_id") or ""))
+        try:
+            await self.client.views_open(trigger_id=str(command.get("trigger_id") or ""), view=view)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
+            log.warning("slack: views.open failed: %s", type(err).__name__)
+            names = " ".join(f"{f.name}:..." for f in reply.form.fields)
+            why = f"Could not open the form; use the text form: /accord {reply.form.action} {names}"
+            await self.deliver(command, respond, outgoing(text_payload(why), public=False))
+
+    async def on_form_submit(
+        self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        """A curation modal's view_submission: rights again, then the change it names."""
+        desk = self.dispatcher.curation
+        user = body.get("user") or {}
+        user_id = str(user.get("id") or "")
+        metadata, values = submitted(view)
+        if desk is None:
+            await ack(response_action="errors", errors=field_errors([], view))
+            return
+        caller = Caller(
+            PLATFORM,
+            str((body.get("team") or {}).get("id") or self.team_id or ""),
+            str(metadata.get("c") or ""),
+            user_id,
+            can_curate=await self.can_curate(user_id),
+            name=str(user.get("name") or user.get("username") or ""),
+        )
+        outcome = desk.submit(
+            metadata,
+            values,
+            platform=PLATFORM,
+            author=author_of(caller),
+            can_curate=caller.can_curate,
+        )
+        reply = reply_for(outcome)
+        if reply.error:
+            # Kept open, with what was typed and each problem on its field.
+            problems = list(reply.problems)
+            if not problems:
+                problems = [FieldProblem("form", reply.text or "not saved")]
+            await ack(response_action="errors", errors=field_errors(problems, view))
+            return
+        await ack()
+        await self.tell(caller, reply)
+
+    async def tell(self, caller: Caller, reply: Reply) -> None:
+        """A private note to one person in a channel (chat.postEphemeral)."""
+        if not caller.channel:
+            return
+        try:
+            await self.client.chat_postEphemeral(
+                channel=caller.channel, user=caller.user, **text_payload(reply.text or "Done.")
+            )
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
+            log.warning("slack: could not tell a curator the outcome: %s", type(err).__name__)
+
     async def send(self, reply: Reply, command: Mapping[str, Any], respond: Respond) -> None:
         """Reply -> messages through the response_url (or the file, for a chart)."""
         if reply.attachment is not None:
             await self._upload(reply, command, respond)
             return
+        if reply.form is not None:
+            await self.open_form(reply, command, respond)
+            return
         if reply.briefing is not None:
             messages = self.messages(reply.briefing, public=reply.public)
         else:
+            # text_payload escapes: curated values in it stay inert.
             text = text_payload(reply_text(reply.text or "", reply.usage))
             messages = [outgoing(text, public=reply.public)]
         for message in messages:

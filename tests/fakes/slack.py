@@ -52,6 +52,20 @@ class Posted:
     at: float = field(default_factory=time.perf_counter)  # when it arrived
 
 
+class SlackFault(Exception):
+    """A Web API method refusing its arguments, as Slack does: ok false and an error code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class OpenedView:
+    trigger_id: str
+    view: dict[str, Any]
+
+
 @dataclass
 class FakeSlack:
     """Start with `await fake.start()`; `fake.api_url` is the SLACK_API_URL to use."""
@@ -63,6 +77,9 @@ class FakeSlack:
     uploads: list[bytes] = field(default_factory=list)
     messages: list[Posted] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    views: list[OpenedView] = field(default_factory=list)  # views.open calls accepted
+    ephemeral: list[Posted] = field(default_factory=list)  # chat.postEphemeral
+    expired_triggers: set[str] = field(default_factory=set)
     port: int = 0
     # Seconds to hold the answer to an accepted chat.postMessage (the message is already
     # recorded): widens the window in which a bot can die between post and ledger.
@@ -196,7 +213,10 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
-        data: dict[str, Any] = handler(params)
+        try:
+            data: dict[str, Any] = handler(params)
+        except SlackFault as fault_error:
+            return web.json_response({"ok": False, "error": fault_error.code})
         if method == "chat.postMessage" and self.post_delay:
             await asyncio.sleep(self.post_delay)
         return web.json_response({"ok": True, **data})
@@ -227,6 +247,28 @@ class FakeSlack:
         ts = f"1583400000.{next(self._ts):06d}"
         self.messages.append(Posted(channel, ts, params))
         return {"channel": channel, "ts": ts, "message": {"text": params.get("text")}}
+
+    def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Like Slack: a trigger_id and a modal view are required; the view comes back."""
+        trigger = params.get("trigger_id")
+        raw = params.get("view")
+        view = json.loads(raw) if isinstance(raw, str) else raw
+        if not trigger:
+            raise SlackFault("invalid_arguments")
+        if trigger in self.expired_triggers:
+            raise SlackFault("expired_trigger_id")
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise SlackFault("invalid_arguments")
+        if len(view.get("title", {}).get("text", "")) > 24 or len(view.get("blocks", [])) > 100:
+            raise SlackFault("invalid_arguments")
+        self.views.append(OpenedView(str(trigger), view))
+        return {"view": {**view, "id": f"V{next(self._ts):06d}", "state": {"values": {}}}}
+
+    def _m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("user") or not params.get("channel"):
+            raise SlackFault("invalid_arguments")
+        self.ephemeral.append(Posted(str(params["channel"]), "", params))
+        return {"message_ts": f"1583400000.{next(self._ts):06d}"}
 
     def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params["channel"])
