@@ -115,6 +115,8 @@ async def test_every_subcommand_answers(
     words = {
         "event": "event doha-signing",
         "subscribe": "subscribe digest 08:00 Asia/Kabul",
+        "curate": "curate event",
+        "history": "history doha-signing",
     }.get(name, name)
     answers = await ask(session, adapter, fake, words)
     public = answers[0]["response_type"] == "in_channel"
@@ -129,6 +131,11 @@ async def test_every_subcommand_answers(
         assert fake.calls("users.info")
     elif name == "subscriptions":
         assert not public and "not available yet" in shown
+    elif name == "curate":  # a plain member: refused privately, no form
+        assert not public and "Only workspace admins and owners" in shown
+        assert not fake.views
+    elif name == "history":
+        assert not public and "#1 " in shown and "file:doha-2020.yaml" in shown
     else:  # chart, calendar without the artifact maker
         assert not public and "not available" in shown
 
@@ -181,7 +188,9 @@ async def test_configured_admin_ids_and_caller(
         assert "not in DMs" in texts(refused[0])
     assert not fake.calls("users.info")
     caller, command = desk.seen[0]
-    assert caller == Caller("slack", TEAM, "C0GENERAL", "U0BOSS", can_manage=True, in_dm=False)
+    assert caller == Caller(
+        "slack", TEAM, "C0GENERAL", "U0BOSS", can_manage=True, in_dm=False, name="someone"
+    )
     assert isinstance(command, Command) and command.sub_kind == "digest"
 
 
