@@ -264,7 +264,9 @@ def from_options(name: str, options: Mapping[str, object], group: str | None = N
             f"Unknown subcommand {_shown(name)!r}. Valid subcommands: {', '.join(SUBCOMMANDS)}."
         )
     if name in CURATION:
-        words = [name] + [str(options[k]) for k in ("action", "id") if options.get(k)]
+        words = [name] + [str(options[k]) for k in ("action", "id", "fields") if options.get(k)]
+        if options.get("dossier"):
+            words.append(f"dossier:{options['dossier']}")
         return Command(name, text=" ".join(words))
     text_options = {k: str(v) for k, v in options.items() if v is not None and str(v).strip()}
     flags = [

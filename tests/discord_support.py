@@ -15,6 +15,7 @@ from fakes.discord import GUILD_ID, FakeDiscord
 from bot.adapters.discord import DiscordAdapter
 from bot.commands import ArtifactMaker, Caller, Command, Dispatcher
 from bot.delivery import Attachment
+from bot.runtime import curation_desk
 from bot.settings import Settings
 from briefings.clock import Clock
 from briefings.compose import Composer
@@ -83,7 +84,11 @@ class Bot:
 
 
 def make_settings(
-    fake: FakeDiscord, db: Path, guild_id: int | None = GUILD_ID, token: str | None = None
+    fake: FakeDiscord,
+    db: Path,
+    guild_id: int | None = GUILD_ID,
+    token: str | None = None,
+    **overrides: Any,
 ) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -91,6 +96,7 @@ def make_settings(
         discord_token=token or fake.token,
         discord_api_base=fake.api_base,
         discord_guild_id=guild_id,
+        **overrides,
     )
 
 
@@ -102,6 +108,7 @@ async def running_bot(
     guild_id: int | None = GUILD_ID,
     day: date | None = REPLAY_DAY,
     store: Store | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Bot]:
     """A fake Discord and the real adapter connected to it, with a store in tmp_path."""
     own_fake = fake is None
@@ -110,9 +117,15 @@ async def running_bot(
     store = store or Store.open(db)
     clock = Clock(ZoneInfo("UTC"), day)
     desk = MemoryDesk()
-    dispatcher = Dispatcher(Composer(store), lambda: clock, desk=desk, artifacts=FixedArtifacts())
+    dispatcher = Dispatcher(
+        Composer(store),
+        lambda: clock,
+        desk=desk,
+        artifacts=FixedArtifacts(),
+        curation=curation_desk(store),
+    )
     adapter = DiscordAdapter(
-        make_settings(fake, db, guild_id), dispatcher, store, guild_ready_timeout=0.02
+        make_settings(fake, db, guild_id, **settings), dispatcher, store, guild_ready_timeout=0.02
     )
     try:
         await adapter.start()

@@ -49,6 +49,8 @@ SUBCOMMANDS = {
     "subscriptions",
     "chart",
     "calendar",
+    "curate",
+    "history",
     "help",
 }
 

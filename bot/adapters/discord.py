@@ -21,7 +21,7 @@ import io
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, Literal
 from zoneinfo import available_timezones
@@ -35,9 +35,11 @@ from bot.adapters import AdapterError
 from bot.adapters.discord_embeds import (
     Payload,
     attach_file,
+    escape,
     reply_payloads,
 )
 from bot.adapters.discord_embeds import message_payloads as briefing_payloads
+from bot.adapters.discord_forms import CurationModal, ReopenView
 from bot.adapters.rendered import RenderCache
 from bot.commands import (
     DESCRIPTIONS,
@@ -47,9 +49,12 @@ from bot.commands import (
     CommandError,
     Dispatcher,
     Reply,
+    author_of,
     from_options,
+    reply_for,
 )
 from bot.delivery import Attachment, PostResult, Target
+from bot.forms import Form
 from bot.settings import Settings
 from briefings.document import Briefing
 from briefings.store import Store
@@ -259,7 +264,50 @@ class DiscordAdapter:
             user=str(interaction.user.id),
             can_manage=bool(perms.administrator or perms.manage_guild or perms.manage_channels),
             in_dm=guild_id is None,
+            can_curate=self.can_curate(interaction),
+            name=interaction.user.display_name,
         )
+
+    def can_curate(self, interaction: Interaction) -> bool:
+        """Manage Server, or a role whose id or name is in DISCORD_CURATOR_ROLES."""
+        perms = interaction.permissions
+        if interaction.guild_id is None:
+            return False
+        if perms.administrator or perms.manage_guild:
+            return True
+        wanted = {r.strip().lower() for r in self.settings.discord_curator_roles}
+        member = interaction.user
+        if not wanted or not isinstance(member, discord.Member):
+            return False
+        if not isinstance(member.guild, discord.Guild):
+            return False
+        return any(str(role.id) in wanted or role.name.lower() in wanted for role in member.roles)
+
+    # -- curation forms ------------------------------------------------------------------
+
+    async def on_form_submit(
+        self, interaction: Interaction, form: Form, values: dict[str, str]
+    ) -> None:
+        """A modal came back: rights again, then the change for the dossier it names."""
+        desk = self.dispatcher.curation
+        if desk is None:
+            await interaction.response.send_message("Curation is not available.", ephemeral=True)
+            return
+        caller = self.caller(interaction)
+        outcome = desk.submit(
+            json.loads(form.metadata()),
+            values,
+            platform="discord",
+            author=author_of(caller),
+            can_curate=caller.can_curate,
+        )
+        reply = reply_for(outcome)
+        text = escape(reply.text or "Done.") if reply.curated else reply.text or "Done."
+        if reply.problems:
+            view = ReopenView(form.filled(values), self.on_form_submit)
+            await interaction.response.send_message(content=text[:2000], view=view, ephemeral=True)
+            return
+        await interaction.response.send_message(content=text[:2000], ephemeral=True)
 
     async def run(
         self,
@@ -309,6 +357,9 @@ class DiscordAdapter:
 
     async def respond(self, interaction: Interaction, reply: Reply) -> None:
         """The first answer to an interaction, then follow-ups for any further messages."""
+        if reply.form is not None:
+            await interaction.response.send_modal(CurationModal(reply.form, self.on_form_submit))
+            return
         ephemeral = not reply.public
         first, *rest = self.messages(reply)
         await interaction.response.send_message(**first, ephemeral=ephemeral)
@@ -361,6 +412,12 @@ class DiscordAdapter:
         ids = self.store.event_ids(today)
         # Newest first when nothing is typed: the likeliest to be asked about.
         return choices(rank(reversed(ids) if not current.strip() else ids, current))
+
+    async def complete_item(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        ids = [*self.store.deadline_slugs(), *reversed(self.store.event_ids(date.max))]
+        return choices(rank(ids, current))
 
     async def complete_zone(
         self, interaction: Interaction, current: str
@@ -496,6 +553,32 @@ def build_group(adapter: DiscordAdapter) -> app_commands.Group:
     @app_commands.describe(events="Include the dated events, not only the deadlines")
     async def calendar(interaction: Interaction, events: bool = False) -> None:
         await adapter.run(interaction, "calendar", {"events": events})
+
+    @accord.command(name="curate", description=DESCRIPTIONS["curate"])
+    @app_commands.rename(item="id")
+    @app_commands.describe(
+        action="What to record or correct",
+        item="The deadline (outcome) or the event id or deadline slug (correct)",
+        fields='The text form instead of a form: key:value words, e.g. title:"..."',
+        dossier="Another dossier than this channel's",
+    )
+    @app_commands.autocomplete(item=adapter.complete_item)
+    async def curate(
+        interaction: Interaction,
+        action: Literal["event", "outcome", "source", "correct"],
+        item: str | None = None,
+        fields: str | None = None,
+        dossier: str | None = None,
+    ) -> None:
+        options = {"action": action, "id": item, "fields": fields, "dossier": dossier}
+        await adapter.run(interaction, "curate", options)
+
+    @accord.command(name="history", description=DESCRIPTIONS["history"])
+    @app_commands.rename(item="id")
+    @app_commands.describe(item="An event id or deadline slug")
+    @app_commands.autocomplete(item=adapter.complete_item)
+    async def history(interaction: Interaction, item: str, dossier: str | None = None) -> None:
+        await adapter.run(interaction, "history", {"id": item, "dossier": dossier})
 
     @accord.command(name="help", description=DESCRIPTIONS["help"])
     async def help_(interaction: Interaction) -> None:

@@ -29,6 +29,7 @@ BOT_USER_ID = 900000000000000002
 GUILD_ID = 900000000000000100
 CHANNEL_ID = 900000000000000200
 USER_ID = 900000000000000300
+CURATOR_ROLE_ID = 900000000000000400  # a role named "Curators" in the fake guild
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions)
 MANAGE_CHANNELS = 1 << 4
@@ -76,6 +77,30 @@ class Answer:
     def ephemeral(self) -> bool:
         data = self.payload.get("data") if self.kind == "callback" else self.payload
         return bool(isinstance(data, dict) and int(data.get("flags") or 0) & 64)
+
+
+def modal_problems(data: dict[str, Any]) -> list[str]:
+    """What Discord refuses in a modal: a title over 45, no custom_id, not 1 to 5 rows of
+    one text input each, labels over 45, values over 4000."""
+    problems = []
+    if not data.get("custom_id"):
+        problems.append("custom_id missing")
+    if not 1 <= len(str(data.get("title") or "")) <= 45:
+        problems.append("title must be 1 to 45 characters")
+    rows = data.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        problems.append(f"{len(rows)} components: a modal holds 1 to 5")
+    for row in rows:
+        inputs = row.get("components") or []
+        if row.get("type") != 1 or len(inputs) != 1 or inputs[0].get("type") != 4:
+            problems.append("each row must hold one text input")
+            continue
+        text_input = inputs[0]
+        if not text_input.get("custom_id") or not 1 <= len(text_input.get("label", "")) <= 45:
+            problems.append("a text input needs a custom_id and a label of 1 to 45 characters")
+        if len(text_input.get("value") or "") > 4000:
+            problems.append("a value is over 4000 characters")
+    return problems
 
 
 def embed_problems(payload: dict[str, Any]) -> list[str]:
@@ -159,6 +184,8 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.answers: dict[str, list[Answer]] = {}  # by interaction token
+        self._kinds: dict[str, int] = {}  # interaction type by interaction id
+        self.created: dict[str, dict[str, Any]] = {}  # message made by a callback, by token
         self.faults: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.identified = 0
         self.shards = 1
@@ -262,8 +289,10 @@ class FakeDiscord:
         channel_id: int,
         permissions: int,
         user_id: int,
+        roles: tuple[int, ...] = (),
     ) -> dict[str, Any]:
         interaction_id = next(self._ids)
+        self._kinds[str(interaction_id)] = kind
         payload: dict[str, Any] = {
             "id": str(interaction_id),
             "application_id": str(APPLICATION_ID),
@@ -287,7 +316,7 @@ class FakeDiscord:
             payload["guild"] = {"id": str(guild_id), "locale": "en-US", "features": []}
             payload["member"] = {
                 "user": user,
-                "roles": [],
+                "roles": [str(r) for r in roles],
                 "joined_at": "2020-01-01T00:00:00+00:00",
                 "deaf": False,
                 "mute": False,
@@ -309,6 +338,7 @@ class FakeDiscord:
         channel_id: int = CHANNEL_ID,
         permissions: int = EVERYONE,
         user_id: int = USER_ID,
+        roles: tuple[int, ...] = (),
     ) -> str:
         """Send an application command (or autocomplete) interaction; return its token.
 
@@ -332,7 +362,80 @@ class FakeDiscord:
             channel_id=channel_id,
             permissions=permissions,
             user_id=user_id,
+            roles=roles,
         )
+        self.answers[payload["token"]] = []
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return str(payload["token"])
+
+    def modal(self, token: str) -> dict[str, Any]:
+        """The modal the bot answered an interaction with (callback type 9)."""
+        for answer in self.answers.get(token, []):
+            if answer.kind == "callback" and answer.type == 9:
+                return dict(answer.payload["data"])
+        raise AssertionError(f"no modal in the answers to {token}")
+
+    async def submit_modal(
+        self,
+        modal: dict[str, Any],
+        values: dict[str, str],
+        *,
+        guild_id: int | None = GUILD_ID,
+        channel_id: int = CHANNEL_ID,
+        permissions: int = EVERYONE,
+        user_id: int = USER_ID,
+        roles: tuple[int, ...] = (),
+    ) -> str:
+        """A MODAL_SUBMIT (type 5) for a modal the bot sent: each text input's custom_id
+        and value, in action rows as Discord sends them (untouched inputs keep their value)."""
+        rows = []
+        for row in modal["components"]:
+            text_input = row["components"][0]
+            value = values.get(text_input["custom_id"], text_input.get("value") or "")
+            rows.append(
+                {
+                    "type": 1,
+                    "components": [
+                        {"type": 4, "custom_id": text_input["custom_id"], "value": value}
+                    ],
+                }
+            )
+        data = {"custom_id": modal["custom_id"], "components": rows}
+        payload = self._interaction(
+            5,
+            data,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            permissions=permissions,
+            user_id=user_id,
+            roles=roles,
+        )
+        self.answers[payload["token"]] = []
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return str(payload["token"])
+
+    async def click(
+        self,
+        message: dict[str, Any],
+        custom_id: str,
+        *,
+        guild_id: int | None = GUILD_ID,
+        permissions: int = EVERYONE,
+        user_id: int = USER_ID,
+        roles: tuple[int, ...] = (),
+    ) -> str:
+        """A button click on a message the bot sent (MESSAGE_COMPONENT, type 3)."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        payload = self._interaction(
+            3,
+            data,
+            guild_id=guild_id,
+            channel_id=int(message.get("channel_id") or CHANNEL_ID),
+            permissions=permissions,
+            user_id=user_id,
+            roles=roles,
+        )
+        payload["message"] = message
         self.answers[payload["token"]] = []
         await self.dispatch("INTERACTION_CREATE", payload)
         return str(payload["token"])
@@ -457,7 +560,7 @@ class FakeDiscord:
             "timestamp": "2020-03-05T12:00:00+00:00",
             "edited_timestamp": None,
             "flags": int(payload.get("flags") or 0),
-            "components": [],
+            "components": payload.get("components") or [],
             "nonce": payload.get("nonce"),
             "application_id": str(APPLICATION_ID),
             "webhook_id": str(APPLICATION_ID),
@@ -539,17 +642,22 @@ class FakeDiscord:
         data = payload.get("data") or {}
         if kind == 4 and (invalid := self._invalid(data)):
             return invalid
+        if kind == 9 and (problems := modal_problems(data)):
+            return self._json(
+                {"code": 50035, "message": "Invalid Form Body", "errors": problems}, 400
+            )
         if any(a.kind == "callback" for a in self.answers.get(token, [])):
             return self._error(400, 40060, "Interaction has already been acknowledged.")
         await self._note(token, Answer("callback", payload, recorded.files), recorded.at)
         interaction = {
             "id": request.match_info["id"],
-            "type": 2,
+            "type": self._kinds.get(request.match_info["id"], 2),
             "response_message_loading": kind == 5,
             "response_message_ephemeral": bool(int(data.get("flags") or 0) & 64),
         }
         if kind in (4, 5):
             message = self._message(str(CHANNEL_ID), data if kind == 4 else {}, recorded.files)
+            self.created[token] = message
             interaction["response_message_id"] = message["id"]
             return self._json(
                 {"interaction": interaction, "resource": {"type": kind, "message": message}}
@@ -694,7 +802,18 @@ class FakeDiscord:
                         "managed": False,
                         "mentionable": False,
                         "flags": 0,
-                    }
+                    },
+                    {
+                        "id": str(CURATOR_ROLE_ID),
+                        "name": "Curators",
+                        "permissions": "0",
+                        "position": 1,
+                        "color": 0,
+                        "hoist": False,
+                        "managed": False,
+                        "mentionable": False,
+                        "flags": 0,
+                    },
                 ],
                 "channels": [_channel(CHANNEL_ID, guild_id)],
                 "threads": [],
