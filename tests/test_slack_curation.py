@@ -162,3 +162,26 @@ async def test_a_submit_changes_only_the_dossier_it_names(
     answer = json.loads(body)
     assert answer["response_action"] == "errors" and "another-dossier" in json.dumps(answer)
     assert store.content_fingerprint() == before
+
+
+async def test_correct_form_is_filled_and_changes_only_what_was_edited(
+    session: aiohttp.ClientSession, adapter: SlackAdapter, fake: FakeSlack, store: Store
+) -> None:
+    target = "us-drone-strike-helmand"
+    await post_command(session, adapter, fake, f"curate correct {target}", user=CURATOR)
+    await eventually(lambda: fake.views)
+    view = fake.views[0].view
+    initial = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"]}
+    assert initial["date"] == "2020-03-04" and initial["reason"] is None
+    assert "reason" in initial and "id" not in initial
+    payload = view_submission(view, {"title": "US drone strike in Helmand"}, user=CURATOR)
+    _, body = await post_interaction(session, adapter, payload)
+    assert json.loads(body)["errors"]["reason"] == "a correction needs a reason (reason:\"...\")"
+    payload = view_submission(
+        view, {"title": "US drone strike in Helmand", "reason": "shorter"}, user=CURATOR
+    )
+    status, body = await post_interaction(session, adapter, payload)
+    assert status == 200 and not json.loads(body or "{}").get("response_action")
+    last = revisions.history(store.db, "doha-2020", target)[-1]
+    assert [name for name, _, _ in last.changed_fields()] == ["title"]
+    assert last.reason == "shorter" and last.author.user_id == CURATOR
