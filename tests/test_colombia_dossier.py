@@ -27,7 +27,7 @@ from briefings.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = Path(sys.executable).parent / "accord-bot"
-EVIDENCE = Path(__file__).parent / "data" / "evidence-colombia.md"  # copy of the shared sheet
+EVIDENCE = Path(__file__).parent / "sources" / "evidence-colombia.md"  # copy of the shared sheet
 UTC = ZoneInfo("UTC")
 
 # slug -> (due date, [(update date, status, day first reported), ...]) from the sheet.
