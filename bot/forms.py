@@ -34,7 +34,8 @@ def _f(name: str, label: str, hint: str = "", **kw: Any) -> FormField:
 
 
 DATE = _f("date", "Date", "YYYY-MM-DD", required=True)
-SOURCES = _f("sources", "Sources", "source ids, comma-separated", required=True)
+# Required by the rules, not by the form: a new source may be given below instead.
+SOURCES = _f("sources", "Sources", "source ids, comma-separated (or a new source's URL)")
 EVENT = (
     DATE,
     _f("title", "Title", "what happened, in one line", required=True),
@@ -44,12 +45,20 @@ EVENT = (
     _f("precision", "Precision", "day or month (default day)"),
     _f("quote", "Quote", "the sentence it rests on, verbatim", multiline=True),
     _f("id", "Id", "leave empty: made from date and title"),
+    *(
+        NEW_SOURCE := (
+            _f("source_url", "New source: URL", "instead of a source id: https://..."),
+            _f("source_publisher", "New source: publisher"),
+            _f("source_published", "New source: published", "YYYY-MM-DD"),
+        )
+    ),
 )
 OUTCOME = (
     DATE,
     _f("status", "Status", "met, late, missed, superseded or pending", required=True),
     _f("note", "Note", "one sentence", required=True, multiline=True),
     SOURCES,
+    *NEW_SOURCE,
 )
 SOURCE = (
     _f("id", "Id", "short, e.g. reuters-2020-09-12", required=True),
@@ -97,10 +106,12 @@ class Form:
 
     def limited(self, count: int) -> Form:
         """At most `count` fields (Discord's modal): the first ones, the reason kept."""
-        if len(self.fields) <= count:
+        if len(self.fields) <= count and not any(f.name.startswith("source_") for f in self.fields):
             return self
         reason = [f for f in self.fields if f.name == REASON]
-        rest = [f for f in self.fields if f.name != REASON][: count - len(reason)]
+        # A new source takes three inputs together: on a short form, only in the text form.
+        kept = [f for f in self.fields if f.name != REASON and not f.name.startswith("source_")]
+        rest = kept[: count - len(reason)]
         return replace(self, fields=(*rest, *reason))
 
     def filled(self, values: Mapping[str, str]) -> Form:

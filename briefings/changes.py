@@ -25,9 +25,21 @@ from briefings.revisions import Author, ItemChange
 from briefings.store import StaleRevision, Store
 
 ACTIONS = ("event", "outcome", "source", "correct")
+# A new source given by its URL, publisher and published date instead of an id.
+NEW_SOURCE = ("source_url", "source_publisher", "source_published")
 FIELDS: dict[str, tuple[str, ...]] = {
-    "event": ("date", "title", "summary", "sources", "tags", "precision", "quote", "id"),
-    "outcome": ("date", "status", "note", "sources"),
+    "event": (
+        "date",
+        "title",
+        "summary",
+        "sources",
+        "tags",
+        "precision",
+        "quote",
+        "id",
+        *NEW_SOURCE,
+    ),
+    "outcome": ("date", "status", "note", "sources", *NEW_SOURCE),
     "source": ("id", "title", "publisher", "author", "published", "url"),
     "deadline": ("title", "due", "basis", "summary", "quote", "sources"),
 }
@@ -214,8 +226,15 @@ class Curator:
         if before == after:
             raise _reject("fields", "nothing to change: the values given are the current ones")
         item_change = ItemChange(kind, item_id, before, after)
+        known = {s.id for s in dossier.sources}
+        # A source the form gave by its URL goes in the same revision, before its citer.
+        added = [
+            ItemChange("source", s.id, None, record(s))
+            for s in updated.sources
+            if s.id not in known and kind != "source"
+        ]
         revision = self.store.write_change(
-            updated, change.author, change.reason, [item_change], based_on=based_on
+            updated, change.author, change.reason, [*added, item_change], based_on=based_on
         )
         self._live[change.dossier] = (revision, updated)
         return Applied(revision, kind, item_id, item_change)
@@ -230,6 +249,7 @@ def _updated(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | Non
     """The dossier with the change made, the problem prefix, the item before and after."""
     if change.action == "event":
         fields = _normal(change.fields, FIELDS["event"], "an event")
+        dossier = _with_new_source(dossier, fields)
         taken = {e.id for e in dossier.events}
         if not fields.get("id"):
             day, title = str(fields.get("date", "")), str(fields.get("title", ""))
@@ -256,6 +276,30 @@ def _updated(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | Non
     return _corrected(dossier, change)
 
 
+def _with_new_source(dossier: Dossier, fields: Record) -> Dossier:
+    """A source given by URL, publisher and published date becomes a source of the
+    dossier (id from publisher and date), cited by the item; `fields` lose the source_ keys."""
+    given = {k.removeprefix("source_"): fields.pop(k) for k in NEW_SOURCE if k in fields}
+    if not given:
+        return dossier
+    if not given.get("url"):
+        raise _reject("source_url", "a new source needs its URL (and publisher, published date)")
+    publisher = str(given.get("publisher") or "")
+    published = str(given.get("published") or "")
+    taken = {s.id for s in dossier.sources}
+    base = slugify(f"{publisher or 'source'} {published}")[:MAX_ID].strip("-") or "source"
+    source_id, number = base, 2
+    while source_id in taken:
+        source_id, number = f"{base}-{number}", number + 1
+    label = ", ".join(p for p in (publisher, published) if p) or str(given["url"])
+    record_ = {"id": source_id, "title": label, **given}
+    item, problems = check_item("source", record_, FILE)
+    if problems:
+        raise ChangeRejected([FieldProblem(f"source_{p.field}", p.message) for p in problems])
+    fields["sources"] = [*fields.get("sources", []), source_id]
+    return replace(dossier, sources=(*dossier.sources, item))
+
+
 def _find_deadline(dossier: Dossier, slug: str | None) -> Deadline:
     found = next((d for d in dossier.deadlines if d.slug == slug), None)
     if found is None:
@@ -280,6 +324,7 @@ def _swap(dossier: Dossier, old: Any, new: Any) -> Dossier:
 def _with_outcome(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | None, Item]:
     deadline = _find_deadline(dossier, change.target)
     fields = _normal(change.fields, FIELDS["outcome"], "an outcome update")
+    dossier = _with_new_source(dossier, fields)
     for key in ("date", "status", "note", "sources"):
         if not fields.get(key):
             raise _reject(key, "missing")

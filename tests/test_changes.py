@@ -206,3 +206,32 @@ def test_export_check_dry_run_and_an_edited_import(
     logged = run(main, ["store", "log", "--limit", "2"])
     assert logged.stdout.splitlines()[0].startswith("doha-2020: #3 ")
     assert "file:doha.yaml" in logged.stdout and "#2 " in logged.stdout
+
+
+def test_a_new_source_given_by_url_goes_in_the_same_revision(store: Store) -> None:
+    done = apply_change(
+        store,
+        Change(
+            "event",
+            DOSSIER,
+            ANA,
+            {
+                "date": "2020-09-12",
+                "title": "Talks open",
+                "source_url": "https://example.org/talks",
+                "source_publisher": "Example Daily",
+                "source_published": "2020-09-12",
+            },
+        ),
+    )
+    rows = revisions.log(store.db, limit=1)
+    assert [(r.change.kind, r.item) for r in rows] == [
+        ("source", "example-daily-2020-09-12"),
+        ("event", done.item),
+    ]
+    assert (done.change.after or {})["sources"] == ["example-daily-2020-09-12"]
+    with pytest.raises(ChangeRejected) as err:
+        apply_change(
+            store, event_change(source_url="ftp://x", source_publisher="X", sources="reuters")
+        )
+    assert err.value.problems[0].field == "source_url"

@@ -19,7 +19,6 @@ from bot.commands import Caller, Dispatcher
 from briefings.artifacts import Artifacts
 from briefings.clock import Clock, InputError
 from briefings.compose import Composer
-from briefings.curation import load_dossier
 from briefings.render.chart import (
     HEIGHT_PX,
     WIDTH_PX,
@@ -27,7 +26,7 @@ from briefings.render.chart import (
     chart_data,
     render_chart,
 )
-from briefings.store import Store, shipped_dossier_path
+from briefings.store import Store
 
 UTC = ZoneInfo("UTC")
 
@@ -215,7 +214,21 @@ def test_artifacts_cache_per_revision_day_and_range(tmp_path: Path) -> None:
     ranged = maker.chart(clock("2020-03-06"), date(2020, 3, 1), None)
     assert ranged.filename == "accord-doha-2020-2020-03-06-2020-03-01-to-2020-03-06.png"
     assert maker.renders == 3
-    store.import_dossiers([load_dossier(shipped_dossier_path())])
+    # A curated change is a new store revision: the next answer is composed afresh.
+    from briefings.changes import Change, apply_change
+    from briefings.revisions import Author
+
+    apply_change(
+        store,
+        Change(
+            "correct",
+            "doha-2020",
+            Author("console", "test"),
+            {"title": "US drone strike in Helmand"},
+            "us-drone-strike-helmand",
+            "shorter",
+        ),
+    )
     assert maker.chart(clock("2020-03-05"), None, None) is not first
     assert maker.renders == 4
 

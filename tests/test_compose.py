@@ -205,11 +205,23 @@ def test_composer_caches_by_day_zone_and_revision(store: Store) -> None:
     assert composer.compose("status", on("2020-03-05", "Asia/Kabul")).timezone == "Asia/Kabul"
     assert composer.compose("status", on("2020-03-06")) is not first
     assert composer.compositions == 3
-    from briefings.curation import load_dossier
-    from briefings.store import shipped_dossier_path
+    # A curated change is a new store revision: the next answer is composed afresh.
+    from briefings.changes import Change, apply_change
+    from briefings.revisions import Author
 
-    store.import_dossiers([load_dossier(shipped_dossier_path())])
-    assert composer.compose("status", on("2020-03-05")) is not first
+    apply_change(
+        store,
+        Change(
+            "correct",
+            "doha-2020",
+            Author("console", "test"),
+            {"title": "The war's toll, corrected"},
+            "war-toll",
+            "shorter",
+        ),
+    )
+    again = composer.compose("status", on("2020-03-05"))
+    assert again is not first and "The war's toll, corrected" in repr(again)
     assert composer.compositions == 4
 
 

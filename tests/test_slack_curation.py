@@ -176,7 +176,7 @@ async def test_correct_form_is_filled_and_changes_only_what_was_edited(
     assert "reason" in initial and "id" not in initial
     payload = view_submission(view, {"title": "US drone strike in Helmand"}, user=CURATOR)
     _, body = await post_interaction(session, adapter, payload)
-    assert json.loads(body)["errors"]["reason"] == "a correction needs a reason (reason:\"...\")"
+    assert json.loads(body)["errors"]["reason"] == 'a correction needs a reason (reason:"...")'
     payload = view_submission(
         view, {"title": "US drone strike in Helmand", "reason": "shorter"}, user=CURATOR
     )
