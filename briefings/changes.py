@@ -226,12 +226,12 @@ class Curator:
         if before == after:
             raise _reject("fields", "nothing to change: the values given are the current ones")
         item_change = ItemChange(kind, item_id, before, after)
-        known = {s.id for s in dossier.sources}
+        had = {s.id for s in dossier.sources}
         # A source the form gave by its URL goes in the same revision, before its citer.
         added = [
             ItemChange("source", s.id, None, record(s))
             for s in updated.sources
-            if s.id not in known and kind != "source"
+            if s.id not in had and kind != "source"
         ]
         revision = self.store.write_change(
             updated, change.author, change.reason, [*added, item_change], based_on=based_on
