@@ -168,7 +168,7 @@ def live_dossier(db: Database, slug: str) -> Dossier | None:
             date.fromisoformat(r["published"]) if r["published"] else None,
             r["url"],
         )
-        for r in db.query("SELECT * FROM sources WHERE dossier = ? ORDER BY rowid", [slug])
+        for r in db.query("SELECT * FROM sources WHERE dossier = ? ORDER BY id", [slug])
     )
     events = tuple(
         Event(

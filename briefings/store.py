@@ -309,11 +309,7 @@ class Store:
             if kinds == {("source", "added")}:
                 # A new source is cited by nothing yet: one row, nothing to recompute.
                 source = next(s for s in dossier.sources if s.id == changes[0].item)
-                self.db.conn.executemany(
-                    "INSERT INTO sources (dossier, id, title, publisher, author, published, url)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [list(_rows(Dossier(dossier.info, (source,)), "sources", {})[0].values())],
-                )
+                _insert(self.db, "sources", _rows(Dossier(dossier.info, (source,)), "sources", {}))
             else:
                 self._replace(dossier, revision, only=only)
             revisions.add(self.db, revision, author, reason, dossier.info.slug, changes)
@@ -345,13 +341,7 @@ class Store:
             else:
                 self.db.execute(f"DELETE FROM {table} WHERE dossier = ?", [slug])
                 rows = _rows(dossier, table, sources)
-            if rows:
-                names = list(rows[0])
-                self.db.conn.executemany(
-                    f"INSERT INTO {table} ({', '.join(names)}) "
-                    f"VALUES ({', '.join('?' for _ in names)})",
-                    [[r[n] for n in names] for r in rows],
-                )
+            _insert(self.db, table, rows)
         if only is not None:
             self.db.execute(
                 "UPDATE dossiers SET imported_revision = ? WHERE slug = ?", [revision, slug]
@@ -524,6 +514,21 @@ class Store:
 
 
 _ROW_TABLES = ("sources", "events", "deadlines", "outcomes")
+
+
+def _insert(db: Database, table: str, rows: list[dict[str, Any]]) -> None:
+    """Plain INSERTs of known columns: a curated change writes a few rows, and
+    sqlite-utils' insert_all would spend longer inspecting them than writing them."""
+    if not rows:
+        return
+    names = list(rows[0])
+    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    values = [[row[name] for name in names] for row in rows]
+    many = getattr(db, "executemany", None)  # a database other than sqlite-utils' has one
+    if many is not None:
+        many(sql, values)
+    else:
+        db.conn.executemany(sql, values)
 
 
 def _rows(dossier: Dossier, table: str, sources: dict[str, Source]) -> list[dict[str, Any]]:
