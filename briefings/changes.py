@@ -12,6 +12,7 @@ its revision in one transaction.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -217,7 +218,9 @@ class Curator:
         if change.action not in ACTIONS:
             raise _reject("action", f"unknown change {change.action!r} ({', '.join(ACTIONS)})")
         updated, prefix, old, new = _updated(dossier, change)
-        problems = check_links(updated, FILE)
+        # Links are checked for the item changed; the rest were checked when stored.
+        changed = [new] if isinstance(new, Event) else []
+        problems = check_links(updated, FILE, events=changed)
         if problems:
             raise ChangeRejected(_problems(problems, prefix))
         kind, item_id = item_key(new)
@@ -260,7 +263,8 @@ def _updated(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | Non
         elif fields["id"] in taken:
             raise _reject("id", f"event {fields['id']!r} exists; use `curate correct` to change it")
         event: Event = _checked("event", fields, dossier)
-        events = tuple(sorted((*dossier.events, event), key=lambda e: (e.date, e.id)))
+        at = bisect.bisect(dossier.events, (event.date, event.id), key=lambda e: (e.date, e.id))
+        events = (*dossier.events[:at], event, *dossier.events[at:])
         return replace(dossier, events=events), "", None, event
     if change.action == "source":
         fields = _normal(change.fields, FIELDS["source"], "a source")

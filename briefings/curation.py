@@ -483,16 +483,19 @@ def check_item(kind: str, fields: dict[str, Any], file: str) -> tuple[Any, list[
     return (item if not check.problems else None), check.problems
 
 
-def check_links(dossier: Dossier, file: str) -> list[Problem]:
+def check_links(
+    dossier: Dossier, file: str, *, events: Iterable[Event] | None = None
+) -> list[Problem]:
     """The file's rules across items: cited sources exist, ids are unique, due dates
-    count from something that exists and form no cycle."""
+    count from something that exists and form no cycle. `events`: check the citations of
+    these only (the others were checked when they were stored)."""
     check = _Checker(file)
     _check_references(
         check,
         [s.id for s in dossier.sources],
         [e.id for e in dossier.events],
         [d.slug for d in dossier.deadlines],
-        list(dossier.events),
+        list(dossier.events if events is None else events),
         list(dossier.deadlines),
     )
     return check.problems

@@ -153,8 +153,9 @@ def resolve_due_dates(dossier: Dossier) -> dict[str, date]:
     >>> resolve_due_dates(load_dossier(shipped_dossier_path()))["drawdown-8600"]
     datetime.date(2020, 7, 13)
     """
-    event_dates = {event.id: event.date for event in dossier.events}
     rules = {d.slug: d.due for d in dossier.deadlines}
+    anchors = {due.after for due in rules.values() if isinstance(due, RelativeDue)}
+    event_dates = {event.id: event.date for event in dossier.events if event.id in anchors}
     resolved: dict[str, date] = {}
 
     def resolve(slug: str, depth: int = 0) -> date:
@@ -188,8 +189,11 @@ def deadlines_known_since(dossier: Dossier, sources: dict[str, Source]) -> dict[
     an event or another deadline is not known before its anchor is, since its due date
     would give the anchor's date away.
     """
-    events = {e.id: known_since(e.date, e.sources, sources) for e in dossier.events}
     rules = {d.slug: d for d in dossier.deadlines}
+    anchors = {d.due.after for d in dossier.deadlines if isinstance(d.due, RelativeDue)}
+    events = {
+        e.id: known_since(e.date, e.sources, sources) for e in dossier.events if e.id in anchors
+    }
     known: dict[str, date] = {}
 
     def resolve(slug: str, depth: int = 0) -> date:
