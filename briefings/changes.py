@@ -313,16 +313,18 @@ def _find_deadline(dossier: Dossier, slug: str | None) -> Deadline:
     return found
 
 
-def _swap(dossier: Dossier, old: Any, new: Any) -> Dossier:
-    def swapped(items: tuple[Any, ...]) -> tuple[Any, ...]:
-        return tuple(new if item is old else item for item in items)
+def _swapped(items: tuple[Any, ...], old: Item, new: Item) -> tuple[Any, ...]:
+    at = next(n for n, item in enumerate(items) if item is old)
+    return (*items[:at], new, *items[at + 1 :])
 
-    return replace(
-        dossier,
-        sources=swapped(dossier.sources),
-        events=swapped(dossier.events),
-        deadlines=swapped(dossier.deadlines),
-    )
+
+def _swap(dossier: Dossier, old: Item, new: Item) -> Dossier:
+    """The dossier with one item replaced, in place (only its own section is rebuilt)."""
+    if isinstance(old, Source):
+        return replace(dossier, sources=_swapped(dossier.sources, old, new))
+    if isinstance(old, Event):
+        return replace(dossier, events=_swapped(dossier.events, old, new))
+    return replace(dossier, deadlines=_swapped(dossier.deadlines, old, new))
 
 
 def _with_outcome(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | None, Item]:
@@ -343,8 +345,9 @@ def _with_outcome(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item 
 
 def _corrected(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | None, Item]:
     target = change.target or ""
-    items: tuple[Item, ...] = (*dossier.events, *dossier.deadlines, *dossier.sources)
-    old = next((i for i in items if item_key(i)[1] == target), None)
+    old: Item | None = next((e for e in dossier.events if e.id == target), None)
+    old = old or next((d for d in dossier.deadlines if d.slug == target), None)
+    old = old or next((s for s in dossier.sources if s.id == target), None)
     if old is None:
         raise _reject("id", f"nothing in {dossier.info.slug} has the id {target!r}")
     if not (change.reason or "").strip():
