@@ -69,6 +69,7 @@ EXAMPLES = (
     "/accord event doha-signing",
     "/accord subscribe digest 08:00 Asia/Kabul",
     "/accord subscribe reminders 30,7,1,0",
+    '/accord curate event date:2020-09-12 title:"Talks open in Doha" sources:crs-in11502',
 )
 SUB_KINDS = ("digest", "reminders")
 MANAGING = ("subscribe", "unsubscribe")

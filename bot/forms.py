@@ -143,7 +143,11 @@ def form_for(
 ) -> Form:
     """The form for a change; a correction's is the item's own, filled in, plus a reason."""
     if action == "correct":
-        fields = tuple(f for f in FIELDS[kind or "event"] if f.name != "id")
+        fields = tuple(
+            f
+            for f in FIELDS[kind or "event"]
+            if f.name != "id" and not f.name.startswith("source_")
+        )
         values = {k: _text(v) for k, v in (current or {}).items()}
         form = Form(
             action,

@@ -353,7 +353,7 @@ def _corrected(dossier: Dossier, change: Change) -> tuple[Dossier, str, Item | N
     if not (change.reason or "").strip():
         raise _reject("reason", 'a correction needs a reason (reason:"...")')
     kind = item_key(old)[0]
-    allowed = tuple(f for f in FIELDS[kind] if f not in ("id", "slug"))
+    allowed = tuple(f for f in FIELDS[kind] if f not in ("id", "slug", *NEW_SOURCE))
     if "id" in change.fields or "slug" in change.fields:
         raise _reject("id", "an id cannot change; record a new item and correct the old one")
     fields = _normal(change.fields, allowed, f"a {kind}")
