@@ -72,6 +72,8 @@ POST_TIMEOUT = 90.0
 # Back-off between logins when discord.py gives up on the gateway: 1 s, doubling to 60 s.
 RECONNECT_FIRST = 1.0
 RECONNECT_LAST = 60.0
+# Gateway close codes after which Discord will refuse us again: bad token, bad intents.
+FATAL_CLOSE_CODES = frozenset({4004, 4013, 4014})
 
 
 # -- autocomplete ranking ------------------------------------------------------------------
@@ -242,12 +244,11 @@ class DiscordAdapter:
             try:
                 await self.client.connect(reconnect=True)
                 return  # closed on purpose
-            except (discord.LoginFailure, discord.PrivilegedIntentsRequired) as err:
-                self.client.gateway.lost()
-                log.error("the Discord gateway refused the bot for good: %s", err)
-                raise
             except Exception as err:
                 self.client.gateway.lost()
+                if _refused_for_good(err):
+                    log.error("the Discord gateway connection ended for good: %s", err)
+                    raise
                 if self._stopping:
                     return
                 log.error(
@@ -445,6 +446,13 @@ class RenderedEmbed(discord.Embed):
 
     def to_dict(self) -> Any:
         return self._rendered
+
+
+def _refused_for_good(err: Exception) -> bool:
+    """Whether Discord refused the token or the intents: logging in again cannot help."""
+    if isinstance(err, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+        return True
+    return isinstance(err, discord.ConnectionClosed) and err.code in FATAL_CLOSE_CODES
 
 
 def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> dict[str, Any]:
