@@ -119,3 +119,26 @@ async def test_the_text_form_on_discord_applies_at_once(tmp_path: Path) -> None:
         )
         (history,) = await bot.fake.wait_answers(token)
         assert "#2 " in json.dumps(history.message)
+
+
+async def test_correct_modal_holds_five_inputs_filled_with_a_reason(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, day=None) as bot:
+        target = "us-drone-strike-helmand"
+        token = await bot.fake.inject(
+            "accord",
+            sub("curate", option("action", "correct"), option("id", target)),
+            permissions=CURATOR,
+        )
+        (answer,) = await bot.fake.wait_answers(token)
+        assert answer.type == 9
+        modal = bot.fake.modal(token)
+        fields = inputs(modal)
+        assert len(fields) == 5 and list(fields)[-1] == "reason"
+        assert fields["date"]["value"] == "2020-03-04" and not fields["reason"].get("value")
+        changed = {"title": "US drone strike in Helmand", "reason": "shorter"}
+        token = await bot.fake.submit_modal(modal, changed, permissions=CURATOR)
+        (done,) = await bot.fake.wait_answers(token)
+        assert "corrected as revision 2" in json.dumps(done.message)
+        last = revisions.history(bot.store.db, "doha-2020", target)[-1]
+        assert [name for name, _, _ in last.changed_fields()] == ["title"]
+        assert last.reason == "shorter" and last.author.platform == "discord"
