@@ -18,7 +18,7 @@ from bot.forms import Form, form_for, submitted_fields
 from bot.history import history_lines
 from briefings.changes import Change as EngineChange
 from briefings.changes import ChangeRejected, Curator, FieldProblem
-from briefings.records import Item, item_key, record
+from briefings.records import Item, dossier_slugs, item_key, record
 from briefings.revisions import Author
 
 ACTIONS = ("event", "outcome", "source", "correct")
@@ -142,6 +142,10 @@ class CurationDesk:
         self, command: CurateCommand, *, platform: str, author: Author, can_curate: bool
     ) -> Outcome:
         dossier = self.dossier_for(command.dossier)
+        known = dossier_slugs(self.curator.store.db)
+        if dossier not in known:
+            listed = ", ".join(known) or "none"
+            return Outcome(f"No dossier {dossier!r}; the dossiers are: {listed}.", error=True)
         if command.name == "history":
             return self.history(dossier, command.target or "")
         if not can_curate:
