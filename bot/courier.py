@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +74,8 @@ class Courier:
             for p in posters
         }
         self.in_flight: set[asyncio.Task[str]] = set()
+        # (platform, kind, result) of every post attempt: the metrics hook.
+        self.observe: Callable[[str, str, str], None] = lambda platform, kind, result: None
 
     def platform_stopped(self, platform: str) -> str | None:
         lane = self.lanes.get(platform)
@@ -91,6 +93,7 @@ class Courier:
         if self.platform_stopped(sub.platform):
             return "skipped"
         if not self.ledger.claim(key, sub.id, sub.kind, local_date):
+            self.observe(sub.platform, sub.kind, "skipped_duplicate")
             return "duplicate"
         return await self._tracked(self._post_all(sub, key, briefings, attachment))
 
@@ -146,6 +149,7 @@ class Courier:
             result = await self._post_one(
                 sub, target, part_key, briefing, attachment if index == 0 else None
             )
+            self.observe(sub.platform, sub.kind, result.status)
             if result.status != "delivered":
                 status = result.status
                 self._record(sub, key, result)
@@ -177,6 +181,7 @@ class Courier:
                     result = PostResult("retry", f"network error: {err.__class__.__name__}")
             if result.status != "retry":
                 return result
+            self.observe(sub.platform, sub.kind, "retried")
             delay = (
                 result.retry_after
                 if result.retry_after is not None

@@ -286,6 +286,8 @@ class SlackAdapter:
         self._admins = set(settings.slack_admin_ids)
         self._admin_cache: dict[str, tuple[bool, float]] = {}
         self._runner: web.AppRunner | None = None
+        # More (method, path, handler) routes for the HTTP-mode server (operators' endpoints).
+        self.extra_routes: list[tuple[str, str, Any]] = []
         self._socket: AsyncSocketModeHandler | None = None
         self._session: aiohttp.ClientSession | None = None
         self._rendered: OrderedDict[tuple[int, bool], tuple[Briefing, list[Outgoing]]] = (
@@ -351,7 +353,15 @@ class SlackAdapter:
         """The aiohttp application serving POST /slack/events."""
         application = web.Application()
         application.router.add_post(EVENTS_PATH, self._handle_http)
+        for method, path, handler in self.extra_routes:
+            application.router.add_route(method, path, handler)
         return application
+
+    async def connected(self) -> bool:
+        """In Socket Mode, whether the socket is up (HTTP mode: always, once started)."""
+        if self.mode != "socket":
+            return True
+        return self._socket is not None and bool(await self._socket.client.is_connected())
 
     async def _handle_http(self, request: web.Request) -> web.Response:
         bolt_request = await to_bolt_request(request)
