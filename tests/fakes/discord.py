@@ -173,6 +173,9 @@ class FakeDiscord:
         self.posts_per_second: float | None = None
         self.rate_limited = 0
         self._window, self._window_count = -1, 0
+        # When set, READY waits for it (a gateway slow to let the bot in).
+        self.ready_gate: asyncio.Event | None = None
+        self.resumed = 0
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -636,6 +639,7 @@ class FakeDiscord:
                 elif op == 2:
                     await self._identify(ws, seq, frame["d"])
                 elif op == 6:
+                    self.resumed += 1
                     seq[0] += 1
                     await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": seq[0], "d": {}}))
                     async with self._changed:
@@ -653,6 +657,8 @@ class FakeDiscord:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
         self.identified += 1
+        if self.ready_gate is not None:
+            await self.ready_gate.wait()
         shard = data.get("shard") or [0, 1]
         seq[1:] = [int(shard[0]), int(shard[1])]
         ready = {
