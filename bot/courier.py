@@ -187,14 +187,25 @@ class Courier:
                 if result.retry_after is not None
                 else (self.base_backoff * 2**attempt)
             )
-            log.info("retrying %s in %.1fs: %s", key, delay, result.reason)
+            log.info(
+                "retrying %s in %.1fs: %s",
+                key,
+                delay,
+                result.reason,
+                extra={"platform": sub.platform, "channel": sub.channel, "key": key},
+            )
             await asyncio.sleep(min(delay, MAX_BACKOFF))
         return PostResult("failed", f"gave up after {MAX_ATTEMPTS} attempts: {result.reason}")
 
     def _record(self, sub: Subscription, key: str, result: PostResult) -> None:
         if result.status == "gone":
             self.subscriptions.pause(sub.id, result.reason)
-            log.warning("paused %s: %s", sub.id, result.reason)
+            log.warning(
+                "paused %s: %s",
+                sub.id,
+                result.reason,
+                extra={"platform": sub.platform, "channel": sub.channel, "key": key},
+            )
         elif result.status == "fatal":
             lane = self.lanes[sub.platform]
             if not lane.stopped:
