@@ -76,6 +76,9 @@ class Courier:
         self.in_flight: set[asyncio.Task[str]] = set()
         # (platform, kind, result) of every post attempt: the metrics hook.
         self.observe: Callable[[str, str, str], None] = lambda platform, kind, result: None
+        # After a restore from backup: deliveries for local days up to this one ask the
+        # platform first whether they arrived (the backup's ledger predates them).
+        self.confirm_through: str | None = None
 
     def platform_stopped(self, platform: str) -> str | None:
         lane = self.lanes.get(platform)
@@ -95,7 +98,9 @@ class Courier:
         if not self.ledger.claim(key, sub.id, sub.kind, local_date):
             self.observe(sub.platform, sub.kind, "skipped_duplicate")
             return "duplicate"
-        return await self._tracked(self._post_all(sub, key, briefings, attachment))
+        confirm = self.confirm_through is not None and local_date <= self.confirm_through
+        work = self._post_all(sub, key, briefings, attachment, resuming=confirm)
+        return await self._tracked(work)
 
     async def settle(
         self,

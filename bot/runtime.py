@@ -20,7 +20,7 @@ from bot.courier import Courier
 from bot.delivery import Poster
 from bot.desk import Desk
 from bot.ledger import Ledger
-from bot.ops import health, logs
+from bot.ops import backup, health, logs
 from bot.ops.http import OpsServer
 from bot.ops.metered import MeteredDispatcher
 from bot.ops.metrics import Metrics
@@ -109,6 +109,7 @@ class Bot:
         self.dispatcher.desk = Desk(self.subscriptions, self.scheduler, settings.accord_tz)
         self._started: list[Adapter] = []
         self.courier.observe = self.metrics.post
+        self.courier.confirm_through = backup.confirm_through(self.store.db)
         self.readiness = health.Readiness()
         self.watch = health.SchedulerWatch(self.scheduler, self.metrics.scheduler_lag.set)
         self.ops = OpsServer(self.readiness, self.metrics, self._refresh_metrics)

@@ -80,7 +80,8 @@ async def test_post_and_command_counters(tmp_path: Path) -> None:
                 assert status == 200
         assert await eventually(lambda: len(fake.responses) >= 3, 10)
         after = await metrics(port)
-        assert after[("accord_commands_total", ok)] - before.get(("accord_commands_total", ok), 0) == 2
+        total = ("accord_commands_total", ok)
+        assert after[total] - before.get(total, 0) == 2
         assert after[("accord_commands_total", bad)] == 1
         assert after[count] - before.get(count, 0) == 3
     finally:
