@@ -347,3 +347,16 @@ def restore(file: Path) -> None:
         fail(str(err), 1)
     beside = f"; the replaced store is kept at {kept}" if kept else ""
     click.echo(f"restored {file} to {db}{beside}")
+
+
+@main.command()
+def doctor() -> None:
+    """Check settings, zones, the store and each configured token; one line per check."""
+    import asyncio
+
+    from bot.ops.doctor import run_checks
+
+    checks = asyncio.run(run_checks())
+    for check in checks:
+        click.echo(check.line())
+    sys.exit(0 if all(c.ok for c in checks) else 1)
