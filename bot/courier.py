@@ -79,6 +79,8 @@ class Courier:
         # After a restore from backup: deliveries for local days up to this one ask the
         # platform first whether they arrived (the backup's ledger predates them).
         self.confirm_through: str | None = None
+        # Told of every pause (the notices hook).
+        self.on_pause: Callable[[Subscription, str], None] = lambda sub, reason: None
 
     def platform_stopped(self, platform: str) -> str | None:
         lane = self.lanes.get(platform)
@@ -205,6 +207,7 @@ class Courier:
     def _record(self, sub: Subscription, key: str, result: PostResult) -> None:
         if result.status == "gone":
             self.subscriptions.pause(sub.id, result.reason)
+            self.on_pause(sub, result.reason)
             log.warning(
                 "paused %s: %s",
                 sub.id,

@@ -24,6 +24,7 @@ from bot.ops import backup, health, logs
 from bot.ops.http import OpsServer
 from bot.ops.metered import MeteredDispatcher
 from bot.ops.metrics import Metrics
+from bot.ops.notices import PauseNotices
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.subscriptions import Subscriptions
@@ -110,6 +111,13 @@ class Bot:
         self._started: list[Adapter] = []
         self.courier.observe = self.metrics.post
         self.courier.confirm_through = backup.confirm_through(self.store.db)
+        senders = {
+            a.platform: a.poster.direct_message
+            for a in self.adapters
+            if hasattr(a.poster, "direct_message")
+        }
+        self.notices = PauseNotices(self.store.db, senders)
+        self.courier.on_pause = self.notices.paused
         self.readiness = health.Readiness()
         self.watch = health.SchedulerWatch(self.scheduler, self.metrics.scheduler_lag.set)
         self.ops = OpsServer(self.readiness, self.metrics, self._refresh_metrics)
@@ -172,6 +180,7 @@ class Bot:
     async def stop(self) -> None:
         """In-flight posts finish or are recorded; scheduler, adapters and store close."""
         await self.scheduler.stop()
+        await self.notices.drain()
         for adapter in reversed(self._started):
             await adapter.stop()
         self._started.clear()

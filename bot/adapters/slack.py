@@ -211,6 +211,19 @@ class SlackPoster:
             return PostResult("delivered", reason + result.reason, message_id=first_ts)
         return PostResult.delivered(first_ts)
 
+    async def direct_message(self, workspace: str, user: str, text: str) -> bool:
+        """A private message to a user: conversations.open, then chat.postMessage."""
+        try:
+            opened = await self.client.conversations_open(users=user)
+            channel = (opened.get("channel") or {}).get("id")
+            if not channel:
+                return False
+            await self.client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
+            log.warning("could not send a direct message to %s: %s", user, err)
+            return False
+        return True
+
     async def was_posted(self, target: Target, key: str) -> bool | None:
         """True when a recent message in the channel carries this delivery key."""
         try:

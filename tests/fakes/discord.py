@@ -176,6 +176,7 @@ class FakeDiscord:
         # When set, READY waits for it (a gateway slow to let the bot in).
         self.ready_gate: asyncio.Event | None = None
         self.resumed = 0
+        self.dm_channels: dict[str, str] = {}  # user id -> DM channel id
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -206,6 +207,7 @@ class FakeDiscord:
         r.add_patch(API + "/webhooks/{app}/{token}/messages/{message}", self._edit)
         r.add_delete(API + "/webhooks/{app}/{token}/messages/{message}", self._delete)
         r.add_post(API + "/channels/{channel}/messages", self._channel_message)
+        r.add_post(API + "/users/@me/channels", self._open_dm)
         r.add_get("/gateway", self._gateway)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -578,6 +580,19 @@ class FakeDiscord:
     async def _delete(self, request: web.Request) -> web.Response:
         await self._note(request.match_info["token"], Answer("delete", {}))
         return web.Response(status=204)
+
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        """POST /users/@me/channels: the DM channel with `recipient_id` (one per user)."""
+        recipient = str((await request.json())["recipient_id"])
+        channel = self.dm_channels.setdefault(recipient, str(next(self._ids)))
+        return self._json(
+            {
+                "id": channel,
+                "type": 1,
+                "last_message_id": None,
+                "recipients": [_user(int(recipient), "someone")],
+            }
+        )
 
     async def _channel_message(self, request: web.Request) -> web.Response:
         channel = request.match_info["channel"]
