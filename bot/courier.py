@@ -79,6 +79,8 @@ class Courier:
         # After a restore from backup: deliveries for local days up to this one ask the
         # platform first whether they arrived (the backup's ledger predates them).
         self.confirm_through: str | None = None
+        # Set on a graceful stop: no new claims; posts already claimed may finish.
+        self.closing = False
         # Told of every pause (the notices hook).
         self.on_pause: Callable[[Subscription, str], None] = lambda sub, reason: None
 
@@ -95,7 +97,7 @@ class Courier:
         attachment: Attachment | None = None,
     ) -> str:
         """Claim `key` and post; returns the ledger status (or `duplicate` if claimed before)."""
-        if self.platform_stopped(sub.platform):
+        if self.platform_stopped(sub.platform) or self.closing:
             return "skipped"
         if not self.ledger.claim(key, sub.id, sub.kind, local_date):
             self.observe(sub.platform, sub.kind, "skipped_duplicate")
@@ -112,7 +114,7 @@ class Courier:
         attachment: Attachment | None = None,
     ) -> str:
         """Finish an orphaned claim: post each part the platform has not seen arrive."""
-        if not self.ledger.adopt(claim):
+        if self.closing or not self.ledger.adopt(claim):
             return "taken"
         if sub is None or sub.paused:
             self.ledger.finish(claim.key, "cancelled", "subscription removed or paused")

@@ -34,6 +34,9 @@ from briefings.store import Store
 
 log = logging.getLogger("accord")
 
+# Seconds a stop gives in-flight posts (then a second to record the rest).
+STOP_GRACE = 8.0
+
 
 class Adapter(Protocol):
     @property
@@ -178,8 +181,11 @@ class Bot:
             waiting.cancel()
 
     async def stop(self) -> None:
-        """In-flight posts finish or are recorded; scheduler, adapters and store close."""
-        await self.scheduler.stop()
+        """No new posts start; in-flight ones get STOP_GRACE seconds to finish, the rest
+        are recorded as interrupted (the next start completes them); then scheduler,
+        adapters and store close. Fits Docker's default 10 s stop."""
+        self.courier.closing = True
+        await self.scheduler.stop(timeout=STOP_GRACE)
         await self.notices.drain()
         for adapter in reversed(self._started):
             await adapter.stop()

@@ -283,6 +283,9 @@ COMMANDS = [
     ["export"],
     ["export", "ics"],
     ["run"],
+    ["backup"],
+    ["restore"],
+    ["doctor"],
 ]
 
 
