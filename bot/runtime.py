@@ -26,6 +26,7 @@ from bot.ops.http import OpsServer
 from bot.ops.metered import MeteredDispatcher
 from bot.ops.metrics import Metrics
 from bot.ops.notices import PauseNotices
+from bot.persist import BUSY_TIMEOUT_MS
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.subscriptions import Subscriptions
@@ -81,6 +82,8 @@ class Bot:
     ) -> None:
         self.settings = settings
         self.store = Store.open(settings.accord_db)
+        # Short waits for a lock on the loop; bot.persist retries the writes that matter.
+        self.store.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         as_of = parse_day(settings.accord_as_of) if settings.accord_as_of else None
         default_zone = ZoneInfo(settings.accord_tz)
         self.composer = Composer(self.store)

@@ -80,13 +80,17 @@ def store_check(store: Store) -> Check:
 
 
 def discord_check(client: Any) -> Check:
-    """READY received and every shard's gateway socket open (closed while it resumes)."""
+    """READY received and not lost: the adapter's gateway state (shards ready or resumed,
+    none disconnected since) and every shard's gateway socket open."""
 
     async def check() -> str:
         if client.is_closed():
             return "stopped"
         if not client.is_ready():
             return "connecting"
+        gateway = getattr(client, "gateway", None)
+        if gateway is not None and gateway.describe() != READY:
+            return str(gateway.describe())
         if any(shard.is_closed() for shard in client.shards.values()):
             return "reconnecting"
         return READY
