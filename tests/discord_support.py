@@ -15,6 +15,7 @@ from fakes.discord import GUILD_ID, FakeDiscord
 from bot.adapters.discord import DiscordAdapter
 from bot.commands import ArtifactMaker, Caller, Command, Dispatcher
 from bot.delivery import Attachment
+from bot.ops.metered import MeteredDispatcher
 from bot.runtime import curation_desk
 from bot.settings import Settings
 from briefings.clock import Clock
@@ -108,6 +109,7 @@ async def running_bot(
     guild_id: int | None = GUILD_ID,
     day: date | None = REPLAY_DAY,
     store: Store | None = None,
+    metered: bool = False,
     **settings: Any,
 ) -> AsyncIterator[Bot]:
     """A fake Discord and the real adapter connected to it, with a store in tmp_path."""
@@ -117,7 +119,8 @@ async def running_bot(
     store = store or Store.open(db)
     clock = Clock(ZoneInfo("UTC"), day)
     desk = MemoryDesk()
-    dispatcher = Dispatcher(
+    kind = MeteredDispatcher if metered else Dispatcher  # metered: counts like `run` does
+    dispatcher = kind(
         Composer(store),
         lambda: clock,
         desk=desk,

@@ -270,6 +270,10 @@ class FakeSlack:
         self.ephemeral.append(Posted(str(params["channel"]), "", params))
         return {"message_ts": f"1583400000.{next(self._ts):06d}"}
 
+    def _m_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("users", ""))
+        return {"channel": {"id": "D" + user.removeprefix("U"), "is_im": True}}
+
     def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params["channel"])
         limit = int(params.get("limit", 100))
