@@ -65,11 +65,15 @@ class _Refused(Exception):
 def read_curated_bytes(path: Path | str) -> tuple[bytes | None, str | None]:
     """The file's bytes, or why it cannot be read (not a regular file, too large, ...)."""
     try:
-        with open(path, "rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            if not stat.S_ISREG(mode):
-                return None, "not a regular file"
-            data = handle.read(MAX_BYTES + 1)
+        # Non-blocking open: a FIFO would otherwise wait for a writer forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with open(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return None, "not a regular file (a device, FIFO or directory)"
+            if info.st_size > MAX_BYTES:
+                return None, f"larger than {MAX_BYTES // (1024 * 1024)} MB"
+            data = handle.read(info.st_size + 1)
     except OSError as err:
         return None, f"cannot read: {err.strerror or err}"
     if len(data) > MAX_BYTES:
