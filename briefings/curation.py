@@ -223,7 +223,8 @@ def _check_due_range(check: _Checker, dossier: Dossier) -> None:
     days = {e.id: e.date for e in dossier.events}
     rules = {d.slug: d.due for d in dossier.deadlines}
     for slug in rules:
-        due, steps, total_days, total_months = rules[slug], 0, 0, 0
+        due: date | RelativeDue | None = rules[slug]
+        steps, total_days, total_months = 0, 0, 0
         while isinstance(due, RelativeDue) and steps <= len(rules):
             total_days, total_months = total_days + due.days, total_months + due.months
             anchor = days.get(due.after)

@@ -101,10 +101,13 @@ def read_yaml(data: bytes) -> YamlResult:
         reason = "; ".join(str(w) for w in words if w) or str(err).splitlines()[0]
         if mark is not None:
             reason += f" (column {mark.column + 1})"
-        line = mark.line + 1 if mark is not None else None
-        return YamlResult(problem=f"not valid YAML: {reason}", line=line)
+        return YamlResult(problem=f"not valid YAML: {reason}", line=_line(mark))
     finally:
         loader.dispose()
+
+
+def _line(mark: Any) -> int | None:
+    return int(mark.line) + 1 if mark is not None else None
 
 
 class _Frame:
@@ -147,7 +150,7 @@ def _build(loader: Any) -> Any:
             container: CuratedMapping | list[Any]
             if isinstance(event, ev.MappingStartEvent):
                 container = CuratedMapping()
-                container.line = event.start_mark.line + 1
+                container.line = _line(event.start_mark)
             else:
                 container = []
             stack.append(_Frame(container, event.start_mark))
@@ -172,7 +175,7 @@ def _scalar(loader: Any, event: ev.ScalarEvent) -> Any:
         tag = "tag:yaml.org,2002:str"
     if tag in _NUMBER_TAGS and len(event.value) > MAX_NUMBER_CHARS:
         raise _Refused(f"a number longer than {MAX_NUMBER_CHARS} characters", event.start_mark)
-    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    node = ScalarNode(tag, event.value, None, None, event.style)
     try:
         return loader.yaml_constructors[tag](loader, node)
     except (ValueError, OverflowError, KeyError) as err:
