@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 from datetime import timedelta
 from typing import Protocol, TextIO
@@ -140,7 +141,14 @@ async def serve(
     stdout: TextIO | None = None,
 ) -> int:
     """Run until `stop` is set (or the console's input ends); 0 on a clean stop."""
-    bot = Bot(settings, stdin=stdin, stdout=stdout)
+    try:
+        bot = Bot(settings, stdin=stdin, stdout=stdout)
+    except (OSError, sqlite3.DatabaseError) as err:
+        print(
+            f"accord-bot: error: cannot open the store at {settings.accord_db} (ACCORD_DB): {err}",
+            file=sys.stderr,
+        )
+        return 1
     try:
         await bot.start()
         await bot.wait(stop or asyncio.Event())
