@@ -79,3 +79,18 @@ def test_console_input_that_is_not_utf8_is_answered_and_input_still_ends(
     assert "Traceback" not in out + err
     assert "Something went wrong" not in out
     assert out.count("status on 2020-03-05") == 2, out  # the last line was answered too
+
+
+def test_console_chart_near_year_1_or_9999_is_a_short_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        bot_command(),
+        input="/accord chart 0001-01-01\n/accord chart 2020-01-01 9999-12-31\n",
+        env=bot_env(tmp_path / "a.db", ACCORD_AS_OF="2020-03-05"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Something went wrong" not in result.stdout
+    assert result.stdout.count("outside the days the bot briefs on") == 2
