@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -10,7 +11,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from fakes.slack import FakeSlack
-from slack_support import make_dispatcher, running_adapter, sign
+from slack_support import make_dispatcher, post_command, running_adapter, sign
+from waiting import eventually
 
 from bot.adapters.slack import EVENTS_PATH
 from briefings.store import Store
@@ -74,3 +76,18 @@ async def test_hostile_request_gets_400_or_401_and_one_short_line(
     assert len(warnings) <= 1, [r.getMessage() for r in warnings]
     assert all(len(r.getMessage()) < 200 and "\n" not in r.getMessage() for r in warnings)
     assert not fake.responses
+
+
+async def test_a_huge_zone_or_time_is_not_echoed_whole(fake: FakeSlack, tmp_path: object) -> None:
+    store = Store.open(f"{tmp_path}/accord.db")
+    async with (
+        running_adapter(fake, make_dispatcher(store), store) as adapter,
+        aiohttp.ClientSession() as session,
+    ):
+        for text in ("subscribe digest " + "9" * 100_000, "subscribe digest 08:00 " + "A" * 99_000):
+            before = len(fake.responses)
+            status, _ = await post_command(session, adapter, fake, text)
+            assert status == 200
+            assert await eventually(lambda: len(fake.responses) > before)  # noqa: B023
+            assert all(len(json.dumps(r)) < 3000 for r in fake.responses[before:])
+    store.close()
