@@ -192,7 +192,9 @@ class AccordTree(app_commands.CommandTree[AccordClient]):
         focused = next((o for o in options if o.get("focused")), None)
         if focused is None or not isinstance(command, app_commands.Command):
             return False
-        parameter = command.get_parameter(str(focused.get("name")))
+        name = focused.get("name")
+        # Discord sends the shown (possibly renamed) name of the option.
+        parameter = next((p for p in command.parameters if p.display_name == name), None)
         return (
             parameter is not None
             and parameter.autocomplete
