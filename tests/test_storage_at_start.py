@@ -65,7 +65,7 @@ def test_a_bad_store_file_is_one_line_naming_it(
     result = cli(args, db, tmp_path)
     assert result.returncode != 0, result.stdout
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("accord-bot: error")]
     assert len(errors) == 1, result.stderr
     assert str(db) in errors[0] and "ACCORD_DB" in errors[0]
 
