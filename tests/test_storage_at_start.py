@@ -4,8 +4,12 @@ never a traceback; every command alike."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,3 +80,34 @@ def test_empty_accord_tz_is_utc_everywhere(tmp_path: Path, args: list[str]) -> N
     assert result.returncode == 0, result.stderr
     assert "status on 2020-03-05" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs of our own (root only) holding a store, filled to the last byte."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    where = tmp_path / "disk"
+    where.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)], capture_output=True
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        Store.open(where / "accord.db").close()
+        with (where / "filler").open("wb") as out, contextlib.suppress(OSError):
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        yield where / "accord.db"
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_run_on_a_full_disk_is_one_line_naming_the_store(full_disk: Path, tmp_path: Path) -> None:
+    result = cli(["run"], full_disk, tmp_path)
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("accord-bot: error")]
+    assert len(errors) == 1 and str(full_disk) in errors[0], result.stderr
