@@ -132,6 +132,16 @@ def _open_store(path: Path) -> Store:
         fail(f"cannot open the store at {path} (ACCORD_DB): {err}")
 
 
+def _store_write(path: Path, work: Callable[[], Any]) -> Any:
+    """A write to the store, or one line saying why the file refused it."""
+    import sqlite3
+
+    try:
+        return work()
+    except (OSError, sqlite3.DatabaseError) as err:
+        fail(f"cannot write the store at {path} (ACCORD_DB): {err}")
+
+
 def _write_chart(
     as_of: str | None, tz: str | None, start: str | None, end: str | None, out: Path | None
 ) -> None:
@@ -243,7 +253,7 @@ def store_import(files: tuple[Path, ...], dry_run: bool) -> None:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    store = _open_store(env.db_path)
+    store = _store_write(env.db_path, lambda: _open_store(env.db_path))
     for dossier in dossiers:
         changes = import_changes(store.db, dossier)
         _print_changes(dossier.info.slug, changes, dry_run=dry_run)
@@ -251,7 +261,8 @@ def store_import(files: tuple[Path, ...], dry_run: bool) -> None:
         click.echo("dry run: nothing was changed")
         return
     before = store.revision()
-    revision = store.import_dossiers(dossiers, files=[f.name for f in files])
+    names = [f.name for f in files]
+    revision = _store_write(env.db_path, lambda: store.import_dossiers(dossiers, files=names))
     if revision == before:
         click.echo(f"nothing to import into {env.db_path} (revision {revision})")
     else:
@@ -334,11 +345,10 @@ def export_ics(out: Path, with_events: bool, as_of: str | None) -> None:
     newer file updates the entries instead of duplicating them.
     """
     from briefings.artifacts import Artifacts
-    from briefings.store import Store
 
     try:
         env = EngineEnv.read(as_of=as_of)
-        made = Artifacts(Store.open(env.db_path)).calendar(env.clock(), with_events)
+        made = Artifacts(_open_store(env.db_path)).calendar(env.clock(), with_events)
     except InputError as err:
         fail(str(err))
     _write_file(out, made.content)
@@ -350,13 +360,12 @@ def subscriptions_list() -> None:
     """List every channel's subscriptions, paused ones with the reason."""
     from bot.desk import describe_subscription
     from bot.subscriptions import Subscriptions
-    from briefings.store import Store
 
     try:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    subs = Subscriptions(Store.open(env.db_path).db)
+    subs = Subscriptions(_open_store(env.db_path).db)
     rows = subs.all()
     if not rows:
         click.echo("no subscriptions")

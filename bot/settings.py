@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     @field_validator("accord_tz")
     @classmethod
     def _check_zone(cls, value: str) -> str:
-        return parse_zone(value).key
+        # Empty means unset, as for every command: UTC.
+        return parse_zone(value.strip() or "UTC").key
 
     @field_validator("slack_admin_ids", "slack_curator_ids", "discord_curator_roles", mode="before")
     @classmethod
