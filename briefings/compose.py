@@ -401,7 +401,7 @@ class Composer:
             return timeline(self.store, clock, start, end, page)
         if kind == "event":
             if not event_id:
-                raise InputError("`event` needs an event id, e.g. /accord event doha-signing")
+                raise InputError("`event` needs an event id; `timeline` lists them")
             return event(self.store, clock, event_id)
         if kind == "digest":
             return digest(self.store, clock)

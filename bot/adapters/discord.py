@@ -62,7 +62,6 @@ NONCE_LENGTH = 25
 RENDER_CACHE = 64
 # Long enough for discord.py's own waits (a 429 up to 30 s, 5xx back-off), then retry later.
 POST_TIMEOUT = 90.0
-GROUP_DESCRIPTION = "Sourced briefings on the US–Taliban Doha agreement"
 # Back-off between logins when discord.py gives up on the gateway: 1 s, doubling to 60 s.
 RECONNECT_FIRST = 1.0
 RECONNECT_LAST = 60.0
@@ -184,7 +183,7 @@ class DiscordAdapter:
         )
         self._configured_shard_count = self.client.shard_count
         self.tree: app_commands.CommandTree[AccordClient] = app_commands.CommandTree(self.client)
-        self.tree.add_command(build_group(self, GROUP_DESCRIPTION, dispatcher.registry))
+        self.tree.add_command(build_group(self, _group_description(store), dispatcher.registry))
         self.tree.error(self._on_tree_error)
         self.poster = DiscordPoster(self.client)
         self.synced: bool | None = None  # whether the last start synced the commands
@@ -468,6 +467,17 @@ def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> di
 
 
 # -- posting -------------------------------------------------------------------------------
+
+
+def _group_description(store: Store) -> str:
+    """`/accord`'s description, from the dossier in use."""
+    try:
+        info = store.info()
+    except (LookupError, StopIteration):
+        return "Sourced briefings on a peace agreement"
+    parties = "–".join(p.split(" (")[0] for p in info.parties[:2])
+    place = f" {info.place}" if info.place else ""
+    return f"Sourced briefings on the {parties}{place} agreement"[:100]
 
 
 def nonce_for(key: str, index: int = 0) -> str:

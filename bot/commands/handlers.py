@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -194,7 +194,22 @@ async def brief(dispatcher: Dispatcher, command: Command, caller: Caller) -> Rep
 
 
 async def show_help(dispatcher: Dispatcher, command: Command, caller: Caller) -> Reply:
-    return Reply(text=help_text(dispatcher.registry), public=False)
+    clock = dispatcher.clock()
+    store = dispatcher.composer.store
+    info = store.info()
+    events = store.event_ids(clock.today())
+    slugs = store.deadline_slugs()
+    month = info.signed.replace(day=1)
+    end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    words = {
+        "deadline": slugs[0] if slugs else "",
+        "event": events[0] if events else "",
+        "month_start": month.isoformat(),
+        "month_end": end.isoformat(),
+        "zone": clock.zone.key,
+    }
+    name = f"the {info.place} agreement" if info.place else info.title
+    return Reply(text=help_text(dispatcher.registry, name, words), public=False)
 
 
 async def make_artifact(dispatcher: Dispatcher, command: Command, caller: Caller) -> Reply:
@@ -246,7 +261,7 @@ register(
         brief,
         briefing=True,
         params=(Param("deadline", "One deadline (leave empty for all)", complete="deadline"),),
-        examples=("/accord countdown drawdown-8600",),
+        examples=("/accord countdown {deadline}",),
     )
 )
 register(
@@ -258,7 +273,7 @@ register(
         briefing=True,
         params=(FROM, TO, PAGE),
         check=_range_check,
-        examples=("/accord timeline 2020-03-01 2020-03-31",),
+        examples=("/accord timeline {month_start} {month_end}",),
     )
 )
 register(
@@ -271,15 +286,15 @@ register(
         params=(
             Param(
                 "id",
-                "an event id, e.g. doha-signing",
-                discord_help="The event's id, e.g. doha-signing",
+                "an event id (see /accord timeline)",
+                discord_help="The event's id (start typing to see them)",
                 field="event_id",
                 py_name="event_id",
                 required=True,
                 complete="event",
             ),
         ),
-        examples=("/accord event doha-signing",),
+        examples=("/accord event {event}",),
     )
 )
 register(
@@ -332,7 +347,7 @@ register(
             ),
         ),
         refuse={"passed": "`passed` goes with reminders, not the digest."},
-        examples=("/accord subscribe digest 08:00 Asia/Kabul",),
+        examples=("/accord subscribe digest 08:00 {zone}",),
     )
 )
 register(
@@ -434,10 +449,22 @@ def managing(registry: Registry = SPECS) -> tuple[str, ...]:
     return tuple(dict.fromkeys(s.key for s in registry.specs() if s.audience is Audience.MANAGERS))
 
 
-def help_text(registry: Registry = SPECS) -> str:
-    lines = ["*accord-bot*: sourced briefings on the Doha agreement. Commands:"]
+def help_text(
+    registry: Registry = SPECS, agreement: str = "a peace agreement", words: Mapping[str, str] = {}
+) -> str:
+    """The commands with their usage and help lines, and examples filled in from `words`
+    (the dossier in use: a deadline, an event, its month, the zone)."""
+    lines = [f"*accord-bot*: sourced briefings on {agreement}. Commands:"]
     lines += [f"• `{e.usage}`: {e.help}" for e in registry.entries.values()]
-    examples = [x for s in registry.specs() for x in s.examples]
+    examples: list[str] = []
+    for spec in registry.specs():
+        for example in spec.examples:
+            try:
+                filled = example.format_map(words)
+            except KeyError:
+                continue  # no such word in this dossier: leave the example out
+            if "{" not in filled and not filled.endswith(" "):
+                examples.append(filled)
     lines.append("Examples: " + " · ".join(f"`{e}`" for e in examples))
     return "\n".join(lines)
 
