@@ -16,7 +16,17 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.commands.model import Caller, Command, Reply
-from bot.commands.spec import SPECS, Audience, CommandError, Group, Param, Registry, Spec, register
+from bot.commands.spec import (
+    SPECS,
+    Audience,
+    CommandError,
+    Group,
+    Param,
+    Registry,
+    Spec,
+    flag,
+    register,
+)
 from bot.commands.text import from_options, parse_text, shown
 from bot.delivery import Attachment
 from briefings.clock import Clock, InputError, parse_day, parse_zone
@@ -337,14 +347,7 @@ register(
                 convert=_zone,
                 complete="zone",
             ),
-            Param(
-                "chart",
-                "Attach the timeline picture",
-                kind=bool,
-                flag=True,
-                default=False,
-                field="with_chart",
-            ),
+            flag("chart", "Attach the timeline picture", "with_chart"),
         ),
         refuse={"passed": "`passed` goes with reminders, not the digest."},
         examples=("/accord subscribe digest 08:00 {zone}",),
@@ -366,14 +369,7 @@ register(
                 convert=parse_offsets,
                 rest=True,
             ),
-            Param(
-                "passed",
-                "Also remind of passed ones",
-                kind=bool,
-                flag=True,
-                default=False,
-                field="include_passed",
-            ),
+            flag("passed", "Also remind of passed ones", "include_passed"),
         ),
         refuse={"chart": "`chart` goes with the digest, not reminders."},
         examples=("/accord subscribe reminders 30,7,1,0",),
@@ -429,16 +425,7 @@ register(
         "An iCalendar file of the deadlines, to import into any calendar",
         "/accord calendar [events]",
         make_artifact,
-        params=(
-            Param(
-                "events",
-                "Include the dated events, not only the deadlines",
-                kind=bool,
-                flag=True,
-                default=False,
-                field="with_events",
-            ),
-        ),
+        params=(flag("events", "Include the dated events, not only the deadlines", "with_events"),),
     )
 )
 register(Spec("help", "The commands, with examples", "/accord help", show_help))

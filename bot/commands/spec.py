@@ -88,6 +88,11 @@ class Param:
         return self.py_name or self.name
 
 
+def flag(name: str, help: str, field: str | None = None) -> Param:
+    """A boolean written as its bare name in text (`chart`), a checkbox on Discord."""
+    return Param(name, help, kind=bool, flag=True, default=False, field=field)
+
+
 @dataclass(frozen=True)
 class Spec:
     """One subcommand. `check` validates the converted values together."""
