@@ -15,6 +15,7 @@ from fakes.discord import GUILD_ID, FakeDiscord
 from bot.adapters.discord import DiscordAdapter
 from bot.commands import SPECS, ArtifactMaker, Caller, Command, Dispatcher, Registry
 from bot.delivery import Attachment
+from bot.ops.metered import MeteredDispatcher
 from bot.settings import Settings
 from briefings.clock import Clock
 from briefings.compose import Composer
@@ -103,6 +104,7 @@ async def running_bot(
     day: date | None = REPLAY_DAY,
     store: Store | None = None,
     registry: Registry | None = None,
+    metered: bool = False,
 ) -> AsyncIterator[Bot]:
     """A fake Discord and the real adapter connected to it, with a store in tmp_path."""
     own_fake = fake is None
@@ -111,7 +113,8 @@ async def running_bot(
     store = store or Store.open(db)
     clock = Clock(ZoneInfo("UTC"), day)
     desk = MemoryDesk()
-    dispatcher = Dispatcher(
+    kind = MeteredDispatcher if metered else Dispatcher  # metered: counts like `run` does
+    dispatcher = kind(
         Composer(store),
         lambda: clock,
         desk=desk,
