@@ -29,7 +29,7 @@ USAGE = {
     "history": "/accord history <event-id or deadline-slug>",
 }
 EXAMPLES = (
-    '/accord curate event date:2020-09-12 title:"Talks open in Doha" sources:crs-in11502',
+    '/accord curate event date:2020-09-12 title:"Talks open" sources:crs-in11502',
     '/accord curate correct us-drone-strike-helmand title:"..." reason:"..."',
 )
 _WORD = re.compile(

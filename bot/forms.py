@@ -3,7 +3,7 @@ in which order, filled with what. Slack shows every field; a Discord modal holds
 so each form lists its fields most needed first and Discord takes the first five (the
 rest are set with the text form or a later correction).
 
-    >>> form = form_for("event", None, "doha-2020")
+    >>> form = form_for("event", None, "accord-2020")
     >>> [f.name for f in form.fields][:5]
     ['date', 'title', 'summary', 'sources', 'tags']
 """

@@ -3,7 +3,7 @@
 >>> from datetime import datetime, UTC
 >>> from briefings.revisions import Author, ItemChange, Revision
 >>> r = Revision(3, datetime(2020, 9, 12, 8, 0, tzinfo=UTC), Author("slack", "U1", "Ana"),
-...     "typo", "doha-2020", ItemChange("event", "x", {"title": "Old"}, {"title": "New"}))
+...     "typo", "accord-2020", ItemChange("event", "x", {"title": "Old"}, {"title": "New"}))
 >>> print("\\n".join(revision_lines(r)))
 #3 2020-09-12 08:00 UTC, Ana (U1) on slack: changed event x (why: typo)
   title: Old → New

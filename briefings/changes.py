@@ -4,8 +4,10 @@ its revision in one transaction.
 
     >>> from briefings.store import StaleRevision, Store
     >>> store = Store.open(":memory:")
-    >>> done = apply_change(store, Change("event", "doha-2020", Author("console", "ana"),
-    ...     {"date": "2020-09-12", "title": "Talks open", "sources": "doha-agreement"}))
+    >>> from datetime import date
+    >>> slug, source = store.dossier_slug, sorted(store.sources(date.max))[0]
+    >>> done = apply_change(store, Change("event", slug, Author("console", "ana"),
+    ...     {"date": "2020-09-12", "title": "Talks open", "sources": source}))
     >>> done.item, done.revision
     ('2020-09-12-talks-open', 2)
 """
@@ -106,8 +108,8 @@ def _reject(field: str, message: str) -> ChangeRejected:
 def slugify(text: str) -> str:
     """Lower-case ASCII words joined by hyphens.
 
-    >>> slugify("Talks open in Doha — at last!")
-    'talks-open-in-doha-at-last'
+    >>> slugify("Talks open in Genève — at last!")
+    'talks-open-in-geneve-at-last'
     """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
@@ -116,8 +118,8 @@ def slugify(text: str) -> str:
 def event_id(day: str, title: str, taken: set[str]) -> str:
     """An id made from an event's date and title, unique in the dossier.
 
-    >>> event_id("2020-09-12", "Talks open in Doha", {"2020-09-12-talks-open-in-doha"})
-    '2020-09-12-talks-open-in-doha-2'
+    >>> event_id("2020-09-12", "Talks open", {"2020-09-12-talks-open"})
+    '2020-09-12-talks-open-2'
     """
     base = f"{day}-{slugify(title)}"[:MAX_ID].rstrip("-") or day
     made, number = base, 2

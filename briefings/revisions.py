@@ -6,9 +6,9 @@ one row under that revision number.
 
     >>> from sqlite_utils import Database
     >>> db = Database(memory=True); migrations.apply(db)
-    >>> add(db, 1, Author("console", "ana", "Ana"), "typo", "doha-2020",
+    >>> add(db, 1, Author("console", "ana", "Ana"), "typo", "accord-2020",
     ...     [ItemChange("event", "x", {"title": "Old"}, {"title": "New"})])
-    >>> [(r.revision, r.item, r.changed_fields()) for r in history(db, "doha-2020", "x")]
+    >>> [(r.revision, r.item, r.changed_fields()) for r in history(db, "accord-2020", "x")]
     [(1, 'x', [('title', 'Old', 'New')])]
 """
 
@@ -56,8 +56,8 @@ def create_revisions(db: Database) -> None:
 class Author:
     """Who made a change: a platform, its user id and the name shown there.
 
-    >>> Author.file("doha-2020.yaml").label
-    'file:doha-2020.yaml'
+    >>> Author.file("accord-2020.yaml").label
+    'file:accord-2020.yaml'
     """
 
     platform: str

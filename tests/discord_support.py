@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fakes.discord import GUILD_ID, FakeDiscord
 
 from bot.adapters.discord import DiscordAdapter
-from bot.commands import ArtifactMaker, Caller, Command, Dispatcher
+from bot.commands import SPECS, ArtifactMaker, Caller, Command, Dispatcher, Registry
 from bot.delivery import Attachment
 from bot.ops.metered import MeteredDispatcher
 from bot.runtime import curation_desk
@@ -109,6 +109,7 @@ async def running_bot(
     guild_id: int | None = GUILD_ID,
     day: date | None = REPLAY_DAY,
     store: Store | None = None,
+    registry: Registry | None = None,
     metered: bool = False,
     **settings: Any,
 ) -> AsyncIterator[Bot]:
@@ -126,6 +127,7 @@ async def running_bot(
         desk=desk,
         artifacts=FixedArtifacts(),
         curation=curation_desk(store),
+        registry=registry or SPECS,
     )
     adapter = DiscordAdapter(
         make_settings(fake, db, guild_id, **settings), dispatcher, store, guild_ready_timeout=0.02

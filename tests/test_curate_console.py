@@ -73,7 +73,7 @@ def test_console_bad_fields_are_listed_and_nothing_changes(tmp_path: Path) -> No
     assert "date: '2020-02-30' is not a real calendar date" in out
     assert "sources: unknown source 'nope'" in out
     assert "reason: a correction needs a reason" in out
-    assert "'frobnicate' is not something to curate" in out
+    assert "'frobnicate' is not one of event, outcome, source, correct" in out
     assert "No revisions of 'nope'" in out
     assert "No dossier 'nowhere'; the dossiers are: doha-2020." in out
     assert Store.open(db).revision() == 1

@@ -1,7 +1,7 @@
 """Curation forms as Discord modals (at most five text inputs), and the button that
 reopens a form filled with what was typed when a submit failed.
 
-    form = form_for("event", None, "doha-2020")
+    form = form_for("event", None, "accord-2020")
     await interaction.response.send_modal(CurationModal(form, on_submit))
 """
 

@@ -1,7 +1,7 @@
 """Curation forms as Slack modals, and their submissions back as field values.
 
 >>> from bot.forms import form_for
->>> view = modal(form_for("event", None, "doha-2020"), channel="C1")
+>>> view = modal(form_for("event", None, "accord-2020"), channel="C1")
 >>> view["callback_id"], view["blocks"][0]["block_id"], len(view["title"]["text"]) <= 24
 ('accord_curate', 'date', True)
 """
