@@ -1,13 +1,17 @@
-"""Shared fixtures: a real SQLite store in a temporary directory."""
+"""Shared fixtures: a real SQLite store in a temporary directory, and a real PostgreSQL."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from postgres import PostgresServer
 
 from briefings.store import Store
+
+_databases = itertools.count(1)
 
 
 @pytest.fixture
@@ -16,3 +20,16 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(tmp_path / "accord.db")
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL 15 server for the whole run, on 127.0.0.1 and a free port."""
+    with PostgresServer.start() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh, empty database on the session's server."""
+    return postgres_server.create_database(f"accord_{next(_databases)}")
