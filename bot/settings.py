@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_api_base: str = "https://discord.com/api/v10"
     discord_guild_id: int | None = None
+    # Shard ranges across processes: DISCORD_SHARD_IDS=0,1 of DISCORD_SHARD_COUNT=4.
+    discord_shard_count: int | None = Field(default=None, ge=1)
+    discord_shard_ids: Annotated[list[int], NoDecode] | None = None
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -73,6 +76,30 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _split_shards(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            return parts or None
+        return value
+
+    @model_validator(mode="after")
+    def _check_shards(self) -> Settings:
+        ids, count = self.discord_shard_ids, self.discord_shard_count
+        if ids is None:
+            return self
+        if count is None:
+            raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the total shard count)")
+        outside = [i for i in ids if not 0 <= i < count]
+        if outside:
+            raise ValueError(
+                f"DISCORD_SHARD_IDS {outside} outside 0..{count - 1} (DISCORD_SHARD_COUNT={count})"
+            )
+        if len(set(ids)) != len(ids):
+            raise ValueError("DISCORD_SHARD_IDS lists a shard twice")
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -94,6 +121,11 @@ class Settings(BaseSettings):
         return self.slack_bot_token is not None and (
             self.slack_signing_secret is not None or self.slack_app_token is not None
         )
+
+    @property
+    def discord_syncs_commands(self) -> bool:
+        """Only the process holding shard 0 (or every shard) syncs the slash commands."""
+        return self.discord_shard_ids is None or 0 in self.discord_shard_ids
 
     @property
     def discord_enabled(self) -> bool:
