@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Multi-workspace mode (Slack's OAuth install) instead of one SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_redirect_uri: str | None = None
     slack_port: int = 3000
     slack_host: str = "0.0.0.0"
     # Slack user ids allowed to manage subscriptions besides workspace admins and owners.
@@ -85,6 +89,15 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _check_slack_mode(self) -> Settings:
+        if self.slack_bot_token is not None and self.slack_client_id:
+            raise ValueError(
+                "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: set SLACK_BOT_TOKEN for one "
+                "workspace, or SLACK_CLIENT_ID with SLACK_CLIENT_SECRET to install in many"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_shards(self) -> Settings:
         ids, count = self.discord_shard_ids, self.discord_shard_count
         if ids is None:
@@ -117,7 +130,14 @@ class Settings(BaseSettings):
         )
 
     @property
+    def slack_multi_workspace(self) -> bool:
+        """SLACK_CLIENT_ID (and no bot token): installs in many workspaces through OAuth."""
+        return bool(self.slack_client_id) and self.slack_bot_token is None
+
+    @property
     def slack_enabled(self) -> bool:
+        if self.slack_multi_workspace:
+            return True
         return self.slack_bot_token is not None and (
             self.slack_signing_secret is not None or self.slack_app_token is not None
         )

@@ -213,6 +213,15 @@ class Subscriptions:
         )
         return [_row_to_subscription(row) for row in rows]
 
+    def pause_workspace(self, platform: str, workspace: str, reason: str) -> int:
+        """Pause every live subscription of a workspace (an uninstall); how many."""
+        cursor = self.db.execute(
+            "UPDATE subscriptions SET paused = 1, paused_reason = ?, paused_at = ?"
+            " WHERE platform = ? AND workspace = ? AND paused = 0",
+            [reason, _now(), platform, workspace],
+        )
+        return int(cursor.rowcount)
+
     def pause(self, sub_id: str, reason: str) -> None:
         self.db.execute(
             "UPDATE subscriptions SET paused = 1, paused_reason = ?, paused_at = ? WHERE id = ?",
