@@ -106,17 +106,23 @@ async def test_digest_arrives_at_local_time_in_three_zones_across_dst(
 
 
 async def test_repeated_dst_hour_posts_once(
-    harness: Harness, traveller: time_machine.Coordinates
+    tmp_path: Path, traveller: time_machine.Coordinates
 ) -> None:
-    # 1 November 2026, New York: 01:30 happens twice (EDT, then EST).
-    await harness.subscribe("newyork", "America/New_York", at=time(1, 30))
+    # Start the bot the day before: a jump of months would make APScheduler walk every
+    # missed 10-second heartbeat between the two dates, which blocks the loop for seconds.
     traveller.move_to(datetime(2026, 10, 31, 12, 0, tzinfo=UTC))
-    harness.bot.scheduler.schedule(harness.bot.subscriptions.active()[0])
-    await fire_at(harness, traveller, datetime(2026, 11, 1, 5, 30, tzinfo=UTC), 1)
-    traveller.move_to(datetime(2026, 11, 1, 6, 29, 59, tzinfo=UTC))
-    harness.bot.scheduler.aps.wakeup()
-    await asyncio.sleep(1.5)
-    assert harness.posted == ["console:console:newyork:digest|2026-11-01"]
+    harness = Harness(tmp_path / "accord.db")
+    await harness.bot.start()
+    try:
+        # 1 November 2026, New York: 01:30 happens twice (EDT, then EST).
+        await harness.subscribe("newyork", "America/New_York", at=time(1, 30))
+        await fire_at(harness, traveller, datetime(2026, 11, 1, 5, 30, tzinfo=UTC), 1)
+        traveller.move_to(datetime(2026, 11, 1, 6, 29, 59, tzinfo=UTC))
+        harness.bot.scheduler.aps.wakeup()
+        await asyncio.sleep(1.5)
+        assert harness.posted == ["console:console:newyork:digest|2026-11-01"]
+    finally:
+        await harness.stop()
 
 
 async def test_missed_digest_is_caught_up_once_the_same_day(
