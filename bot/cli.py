@@ -120,16 +120,18 @@ def brief(
     _print_briefing(briefing, fmt)
 
 
-def _open_store(path: Path) -> Store:
+def _open_store(path: Path | str) -> Store:
     """The store at ACCORD_DB, or one line saying why it cannot be opened."""
     import sqlite3
 
+    from briefings.database import describe, open_failures
     from briefings.store import Store
 
+    failures: tuple[type[Exception], ...] = (OSError, sqlite3.DatabaseError, *open_failures(path))
     try:
         return Store.open(path)
-    except (OSError, sqlite3.DatabaseError) as err:
-        fail(f"cannot open the store at {path} (ACCORD_DB): {err}")
+    except failures as err:
+        fail(f"cannot open the store at {describe(path)} (ACCORD_DB): {err}")
 
 
 def _write_chart(
@@ -243,7 +245,9 @@ def store_import(files: tuple[Path, ...]) -> None:
         fail(str(err))
     revision = _open_store(env.db_path).import_dossiers(dossiers)
     slugs = ", ".join(d.info.slug for d in dossiers)
-    click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
+    from briefings.database import describe
+
+    click.echo(f"imported {slugs} into {describe(env.db_path)} (revision {revision})")
 
 
 @main.group()

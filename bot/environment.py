@@ -19,7 +19,7 @@ DEFAULT_DB = Path("data") / "accord.db"
 
 @dataclass(frozen=True)
 class EngineEnv:
-    db_path: Path
+    db_path: str  # a file path, or a postgresql:// URL
     as_of: date | None
     zone: ZoneInfo
 
@@ -29,7 +29,7 @@ class EngineEnv:
         day_text = as_of or os.environ.get("ACCORD_AS_OF") or None
         zone_text = tz or os.environ.get("ACCORD_TZ") or "UTC"
         return cls(
-            db_path=Path(os.environ.get("ACCORD_DB") or DEFAULT_DB),
+            db_path=os.environ.get("ACCORD_DB") or str(DEFAULT_DB),
             as_of=parse_day(day_text) if day_text else None,
             zone=parse_zone(zone_text),
         )

@@ -22,7 +22,9 @@ from typing import Any
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Migrations
+
+from briefings.database import Database, apply_migrations
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class InstallationStore(AsyncInstallationStore):
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        migrations.apply(db)
+        apply_migrations(migrations, db)
 
     @property
     def logger(self) -> logging.Logger:
@@ -203,7 +205,7 @@ class OAuthStateStore(AsyncOAuthStateStore):
     def __init__(self, db: Database, expiration_seconds: int = STATE_SECONDS) -> None:
         self.db = db
         self.expiration_seconds = expiration_seconds
-        migrations.apply(db)
+        apply_migrations(migrations, db)
 
     @property
     def logger(self) -> logging.Logger:

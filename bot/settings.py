@@ -31,7 +31,8 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", toml_file=SETTINGS_TOML
     )
 
-    accord_db: Path = DEFAULT_DB
+    # A path for the embedded SQLite store, or postgresql://USER:PASSWORD@HOST:PORT/DB.
+    accord_db: str = str(DEFAULT_DB)
     accord_as_of: str | None = None
     accord_tz: str = "UTC"
 
@@ -60,6 +61,11 @@ class Settings(BaseSettings):
     delivery_rate_per_second: float = 40.0
     # A daily digest missed while the bot was down is still delivered within this many hours.
     digest_grace_hours: int = 12
+
+    @field_validator("accord_db", mode="before")
+    @classmethod
+    def _db_location(cls, value: object) -> object:
+        return str(value) if isinstance(value, Path) else value
 
     @field_validator("accord_as_of")
     @classmethod

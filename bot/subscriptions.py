@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Migrations
 
 from briefings.countdown import DEFAULT_OFFSETS
+from briefings.database import Database, apply_migrations
 
 DEFAULT_DIGEST_TIME = time(8, 0)
 DEFAULT_REMINDER_TIME = time(9, 0)
@@ -126,7 +127,7 @@ class Subscriptions:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        migrations.apply(db)
+        apply_migrations(migrations, db)
 
     def upsert(
         self,

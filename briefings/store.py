@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Database as SQLiteDatabase
+from sqlite_utils import Migrations
 
+from briefings.database import Database, apply_migrations, open_database
 from briefings.model import (
     Deadline,
     Dossier,
@@ -32,6 +34,7 @@ from briefings.model import (
 SHIPPED_DOSSIER = "doha-2020.yaml"
 
 migrations = Migrations("accord-store")
+IMPORT_LOCK = 7_317_002  # PostgreSQL advisory lock key for imports
 
 
 @migrations()
@@ -224,27 +227,13 @@ class Store:
     @classmethod
     def open(cls, path: Path | str, *, seed: bool = True) -> Store:
         """Open (creating if needed) the store; fill an empty one from the shipped dossier."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # No sqlite-utils plugins: scanning installed packages for them costs a cold start
-        # more than the whole briefing.
-        db = Database(
-            str(path) if str(path) != ":memory:" else None,
-            memory=str(path) == ":memory:",
-            execute_plugins=False,
-        )
-        db.execute("PRAGMA busy_timeout = 5000")
-        if str(path) != ":memory:":
-            db.enable_wal()
-            # In WAL mode NORMAL survives a crash of the process (not of the machine) and
-            # spares an fsync per commit: the delivery ledger commits once per post.
-            db.execute("PRAGMA synchronous = NORMAL")
-        migrations.apply(db)
+        db = open_database(path)
+        apply_migrations(migrations, db)
         store = cls(db)
         if seed and store.revision() == 0:
             from briefings.curation import load_dossier  # YAML only when seeding
 
-            store.import_dossiers([load_dossier(shipped_dossier_path())])
+            store.import_dossiers([load_dossier(shipped_dossier_path())], unless_seeded=True)
         return store
 
     def close(self) -> None:
@@ -252,9 +241,17 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------
 
-    def import_dossiers(self, dossiers: Sequence[Dossier]) -> int:
-        """Replace each dossier's content in one transaction; return the new revision."""
+    def import_dossiers(self, dossiers: Sequence[Dossier], *, unless_seeded: bool = False) -> int:
+        """Replace each dossier's content in one transaction; return the new revision.
+
+        `unless_seeded`: only into an empty store (another process may have just filled it).
+        """
         with self.db.atomic():
+            if not isinstance(self.db, SQLiteDatabase):
+                # Imports from several processes take turns (SQLite's writer lock does it there).
+                self.db.execute("SELECT pg_advisory_xact_lock(?)", [IMPORT_LOCK])
+            if unless_seeded and self.revision() > 0:
+                return self.revision()
             revision = self.revision() + 1
             for dossier in dossiers:
                 self._replace(dossier, revision)

@@ -22,6 +22,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store location on each backend: an SQLite path, a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "accord.db")
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """One PostgreSQL 15 server for the whole run, on 127.0.0.1 and a free port."""
