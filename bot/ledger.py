@@ -69,6 +69,17 @@ class Ledger:
             "UPDATE instances SET heartbeat_at = ? WHERE id = ?", [_now().isoformat(), self.owner]
         )
 
+    def live_instances(self) -> int:
+        """Processes on this database whose heartbeat is fresh (this one included)."""
+        stale = (_now() - HEARTBEAT_STALE).isoformat()
+        rows = list(
+            self.db.query(
+                "SELECT count(*) AS n FROM instances WHERE heartbeat_at >= ? OR id = ?",
+                [stale, self.owner],
+            )
+        )
+        return max(1, int(rows[0]["n"]))
+
     def retire(self) -> None:
         self.db.execute("DELETE FROM instances WHERE id = ?", [self.owner])
 

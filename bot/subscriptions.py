@@ -214,6 +214,14 @@ class Subscriptions:
         )
         return [_row_to_subscription(row) for row in rows]
 
+    def slot_representatives(self) -> list[Subscription]:
+        """One active subscription of each (kind, time, zone) slot."""
+        rows = self.db.query(
+            "SELECT * FROM subscriptions WHERE id IN (SELECT min(id) FROM subscriptions"
+            " WHERE paused = 0 GROUP BY kind, at, zone) ORDER BY id"
+        )
+        return [_row_to_subscription(row) for row in rows]
+
     def pause_workspace(self, platform: str, workspace: str, reason: str) -> int:
         """Pause every live subscription of a workspace (an uninstall); how many."""
         cursor = self.db.execute(

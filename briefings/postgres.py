@@ -190,6 +190,7 @@ class PostgresTable:
         self,
         columns: Mapping[str, type],
         pk: str | Sequence[str] | None = None,
+        if_not_exists: bool = False,
         **_options: Any,
     ) -> PostgresTable:
         keys = [pk] if isinstance(pk, str) else list(pk or [])
@@ -201,7 +202,15 @@ class PostgresTable:
             parts.append(f"{_quote(column)} {sql_type}")
         if keys:
             parts.append(f"PRIMARY KEY ({', '.join(map(_quote, keys))})")
-        self.db.execute(f"CREATE TABLE {_quote(self.name)} ({', '.join(parts)})")
+        sql = f"CREATE TABLE {'IF NOT EXISTS ' if if_not_exists else ''}{_quote(self.name)}"
+        sql += f" ({', '.join(parts)})"
+        if if_not_exists:
+            # Two processes creating the same table at once still collide in PostgreSQL's
+            # catalog; the migrations lock makes them take turns.
+            with self.db.migrating():
+                self.db.execute(sql)
+        else:
+            self.db.execute(sql)
         return self
 
     def create_index(

@@ -113,7 +113,8 @@ class SyncLedger:
     def __init__(self, store: Store) -> None:
         self.table = store.db.table(SYNC_TABLE)
         if not self.table.exists():
-            self.table.create({"scope": str, "digest": str, "synced_at": str}, pk="scope")
+            columns = {"scope": str, "digest": str, "synced_at": str}
+            self.table.create(columns, pk="scope", if_not_exists=True)
 
     def digest(self, scope: str) -> str | None:
         rows = list(self.table.rows_where("scope = ?", [scope]))
