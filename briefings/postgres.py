@@ -25,7 +25,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 MIGRATIONS_LOCK = 7_317_001  # pg_advisory_lock key: one migrating process at a time
-POOL_SIZE = 8
+POOL_SIZE = 16
 
 _TYPES: dict[type, str] = {
     str: 'TEXT COLLATE "C"',
@@ -94,30 +94,37 @@ class PostgresDatabase:
         )
         self.pool.wait(timeout=30)
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._homes: list[Connection[Any]] = []
 
     # -- connections and transactions ------------------------------------------------------
 
+    def _home(self) -> Connection[Any]:
+        """This thread's connection, taken from the pool once and kept: the event loop's
+        thread makes every statement on it without a pool round trip each time."""
+        conn: Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        if conn is not None:
+            with self._lock:
+                if conn in self._homes:
+                    self._homes.remove(conn)
+            self.pool.putconn(conn)  # the pool replaces a broken one
+        conn = self.pool.getconn()
+        self._local.conn = conn
+        with self._lock:
+            self._homes.append(conn)
+        return conn
+
     @contextmanager
     def _connection(self) -> Iterator[Connection[Any]]:
-        pinned: Connection[Any] | None = getattr(self._local, "conn", None)
-        if pinned is not None:
-            yield pinned
-            return
-        with self.pool.connection() as conn:
-            yield conn
+        yield self._home()
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        """One transaction (a savepoint when nested), on one connection of the pool."""
-        with self._connection() as conn:
-            outer = getattr(self._local, "conn", None) is None
-            self._local.conn = conn
-            try:
-                with conn.transaction():
-                    yield
-            finally:
-                if outer:
-                    self._local.conn = None
+        """One transaction (a savepoint when nested) on this thread's connection."""
+        with self._home().transaction():
+            yield
 
     @contextmanager
     def migrating(self) -> Iterator[None]:
@@ -130,6 +137,11 @@ class PostgresDatabase:
                 conn.execute("SELECT pg_advisory_unlock(%s)", [MIGRATIONS_LOCK])
 
     def close(self) -> None:
+        with self._lock:
+            homes, self._homes = self._homes, []
+        for conn in homes:
+            if not conn.closed:
+                self.pool.putconn(conn)
         self.pool.close()
 
     # -- statements ------------------------------------------------------------------------
