@@ -9,6 +9,7 @@ item's date). The store keeps a revision number that changes on every import.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -35,6 +36,7 @@ SHIPPED_DOSSIER = "doha-2020.yaml"
 
 migrations = Migrations("accord-store")
 IMPORT_LOCK = 7_317_002  # PostgreSQL advisory lock key for imports
+REVISION_SECONDS = 0.5
 
 
 @migrations()
@@ -223,6 +225,10 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # On PostgreSQL the revision is a network round trip: it is read again at most
+        # every REVISION_SECONDS, so an import by another process is seen within that.
+        self._revision_ttl = 0.0 if isinstance(db, SQLiteDatabase) else REVISION_SECONDS
+        self._revision = (0, 0.0)  # (value, read until)
 
     @classmethod
     def open(cls, path: Path | str, *, seed: bool = True) -> Store:
@@ -250,14 +256,16 @@ class Store:
             if not isinstance(self.db, SQLiteDatabase):
                 # Imports from several processes take turns (SQLite's writer lock does it there).
                 self.db.execute("SELECT pg_advisory_xact_lock(?)", [IMPORT_LOCK])
-            if unless_seeded and self.revision() > 0:
-                return self.revision()
-            revision = self.revision() + 1
+            current = self._read_revision()
+            if unless_seeded and current > 0:
+                return current
+            revision = current + 1
             for dossier in dossiers:
                 self._replace(dossier, revision)
             self._set_meta("revision", str(revision))
             if dossiers:
                 self._set_meta("active_dossier", dossiers[-1].info.slug)
+        self._revision = (revision, time.monotonic() + self._revision_ttl)
         return revision
 
     def _replace(self, dossier: Dossier, revision: int) -> None:
@@ -349,6 +357,17 @@ class Store:
 
     def revision(self) -> int:
         """A number that changes on every import (for caches and digests)."""
+        if self._revision_ttl:
+            value, until = self._revision
+            now = time.monotonic()
+            if now < until:
+                return value
+            value = self._read_revision()
+            self._revision = (value, now + self._revision_ttl)
+            return value
+        return self._read_revision()
+
+    def _read_revision(self) -> int:
         return int(self._meta("revision") or 0)
 
     def content_fingerprint(self) -> list[tuple[Any, ...]]:
