@@ -1,12 +1,12 @@
 """Slack across workspaces: Bolt's OAuth install through the fake Slack (oauth.v2.access),
-installations kept in the store, each workspace answered and posted to with its own
-token, and app_uninstalled / tokens_revoked pausing only that workspace."""
+installations kept in the store (SQLite and PostgreSQL), each workspace answered and
+posted to with its own token, and app_uninstalled / tokens_revoked pausing only that
+workspace."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,13 @@ from bot.installations import InstallationStore
 from bot.runtime import Bot
 from bot.settings import Settings
 from bot.subscriptions import Subscriptions
+from briefings.store import Store
 
 ADMINS = {"T0AAA": "U1ADMIN", "T0BBB": "U2ADMIN"}
 CHANNELS = {"T0AAA": "C1ALPHA", "T0BBB": "C2BRAVO"}
 
 
-def multi_settings(fake: FakeSlack, db: Path, **extra: Any) -> Settings:
+def multi_settings(fake: FakeSlack, db: Path | str, **extra: Any) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         accord_db=db,
@@ -81,8 +82,8 @@ async def command(
     return status
 
 
-async def test_two_workspaces_each_with_its_own_token(fake: FakeSlack, tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+async def test_two_workspaces_each_with_its_own_token(fake: FakeSlack, db_location: str) -> None:
+    db = db_location
     bot = Bot(multi_settings(fake, db))
     (adapter,) = bot.adapters
     assert isinstance(adapter, SlackAdapter) and adapter.multi
@@ -120,8 +121,9 @@ async def test_two_workspaces_each_with_its_own_token(fake: FakeSlack, tmp_path:
 
     # Due digests go out with the start-up catch-up: only to the installed workspace,
     # with that workspace's token.
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE subscriptions SET created_at = '2000-01-01T00:00:00+00:00'")
+    store = Store.open(db)
+    store.db.execute("UPDATE subscriptions SET created_at = '2000-01-01T00:00:00+00:00'")
+    store.close()
     again = Bot(multi_settings(fake, db))
     await again.start()
     try:
@@ -137,9 +139,9 @@ async def test_two_workspaces_each_with_its_own_token(fake: FakeSlack, tmp_path:
 
 
 async def test_tokens_revoked_removes_the_bot_token_and_pauses(
-    fake: FakeSlack, tmp_path: Path
+    fake: FakeSlack, db_location: str
 ) -> None:
-    bot = Bot(multi_settings(fake, tmp_path / "a.db"))
+    bot = Bot(multi_settings(fake, db_location))
     (adapter,) = bot.adapters
     assert isinstance(adapter, SlackAdapter)
     await bot.start()
