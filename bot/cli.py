@@ -134,6 +134,29 @@ def _open_store(path: Path | str) -> Store:
         fail(f"cannot open the store at {describe(path)} (ACCORD_DB): {err}")
 
 
+def _file_store(location: str, what: str) -> Path:
+    """The SQLite file at ACCORD_DB; a PostgreSQL store is backed up with its own tools."""
+    from briefings.database import is_postgres_url
+
+    if is_postgres_url(location):
+        tool = "pg_dump" if what == "backup" else "pg_restore"
+        fail(f"ACCORD_DB is a PostgreSQL database: use {tool} for its {what}", 2)
+    return Path(location)
+
+
+def _store_write(path: Path | str, work: Callable[[], Any]) -> Any:
+    """A write to the store, or one line saying why the file refused it."""
+    import sqlite3
+
+    from briefings.database import describe, open_failures
+
+    failures: tuple[type[Exception], ...] = (OSError, sqlite3.DatabaseError, *open_failures(path))
+    try:
+        return work()
+    except failures as err:
+        fail(f"cannot write the store at {describe(path)} (ACCORD_DB): {err}")
+
+
 def _write_chart(
     as_of: str | None, tz: str | None, start: str | None, end: str | None, out: Path | None
 ) -> None:
@@ -243,7 +266,7 @@ def store_import(files: tuple[Path, ...]) -> None:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    revision = _open_store(env.db_path).import_dossiers(dossiers)
+    revision = _store_write(env.db_path, lambda: _open_store(env.db_path).import_dossiers(dossiers))
     slugs = ", ".join(d.info.slug for d in dossiers)
     from briefings.database import describe
 
@@ -278,11 +301,10 @@ def export_ics(out: Path, with_events: bool, as_of: str | None) -> None:
     newer file updates the entries instead of duplicating them.
     """
     from briefings.artifacts import Artifacts
-    from briefings.store import Store
 
     try:
         env = EngineEnv.read(as_of=as_of)
-        made = Artifacts(Store.open(env.db_path)).calendar(env.clock(), with_events)
+        made = Artifacts(_open_store(env.db_path)).calendar(env.clock(), with_events)
     except InputError as err:
         fail(str(err))
     _write_file(out, made.content)
@@ -294,13 +316,12 @@ def subscriptions_list() -> None:
     """List every channel's subscriptions, paused ones with the reason."""
     from bot.desk import describe_subscription
     from bot.subscriptions import Subscriptions
-    from briefings.store import Store
 
     try:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    subs = Subscriptions(Store.open(env.db_path).db)
+    subs = Subscriptions(_open_store(env.db_path).db)
     rows = subs.all()
     if not rows:
         click.echo("no subscriptions")
@@ -320,3 +341,47 @@ def run() -> None:
     except InputError as err:
         fail(str(err))
     sys.exit(code)
+
+
+@main.command()
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="New file.")
+def backup(out: Path) -> None:
+    """A consistent copy of the store (ACCORD_DB), safe while the bot runs."""
+    from bot.ops.backup import BackupError
+    from bot.ops.backup import backup as take
+
+    db = _file_store(EngineEnv.read().db_path, "backup")
+    try:
+        taken = take(db, out)
+    except BackupError as err:
+        fail(str(err), 1)
+    click.echo(f"backed up {db} to {out} at {taken}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def restore(file: Path) -> None:
+    """Put a backup in place of the store (ACCORD_DB); the bot must be stopped."""
+    from bot.ops.backup import BackupError
+    from bot.ops.backup import restore as put_back
+
+    db = _file_store(EngineEnv.read().db_path, "restore")
+    try:
+        kept = put_back(file, db)
+    except BackupError as err:
+        fail(str(err), 1)
+    beside = f"; the replaced store is kept at {kept}" if kept else ""
+    click.echo(f"restored {file} to {db}{beside}")
+
+
+@main.command()
+def doctor() -> None:
+    """Check settings, zones, the store and each configured token; one line per check."""
+    import asyncio
+
+    from bot.ops.doctor import run_checks
+
+    checks = asyncio.run(run_checks())
+    for check in checks:
+        click.echo(check.line())
+    sys.exit(0 if all(c.ok for c in checks) else 1)

@@ -144,7 +144,7 @@ def parse_time(text: str) -> time:
     hour, minute = (int(match["h"]), int(match["m"])) if match else (-1, -1)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise CommandError(
-            f"{text!r} is not a time of day; use HH:MM on a 24-hour clock, e.g. 08:00",
+            f"{_shown(text)!r} is not a time of day; use HH:MM on a 24-hour clock, e.g. 08:00",
             USAGE["subscribe"],
         )
     return time(hour, minute)
@@ -163,7 +163,7 @@ def parse_offsets(text: str) -> tuple[int, ...]:
         offsets = ()
     if not offsets or any(not 0 <= o <= 366 for o in offsets):
         raise CommandError(
-            f"{text!r} is not a list of reminder days; use whole numbers from 0 to 366 "
+            f"{_shown(text)!r} is not a list of reminder days; use whole numbers from 0 to 366 "
             "separated by commas, e.g. 30,7,1,0",
             USAGE["subscribe"],
         )

@@ -7,7 +7,7 @@ SecretStr, so they never show up in a repr or a log line.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     def _db_location(cls, value: object) -> object:
         return str(value) if isinstance(value, Path) else value
 
+    # Operators: /healthz, /readyz and /metrics (port 0 turns them off), and the log format.
+    accord_http_host: str = "127.0.0.1"
+    accord_http_port: int = 8080
+    accord_log_format: Literal["text", "json"] = "text"
+
     @field_validator("accord_as_of")
     @classmethod
     def _check_day(cls, value: str | None) -> str | None:
@@ -77,7 +82,8 @@ class Settings(BaseSettings):
     @field_validator("accord_tz")
     @classmethod
     def _check_zone(cls, value: str) -> str:
-        return parse_zone(value).key
+        # Empty means unset, as for every command: UTC.
+        return parse_zone(value.strip() or "UTC").key
 
     @field_validator("slack_admin_ids", mode="before")
     @classmethod
@@ -147,6 +153,11 @@ class Settings(BaseSettings):
         return self.slack_bot_token is not None and (
             self.slack_signing_secret is not None or self.slack_app_token is not None
         )
+
+    def secrets(self) -> list[str]:
+        """Every configured secret's value (for the log filter that redacts them)."""
+        held = [getattr(self, name) for name, _ in type(self).model_fields.items()]
+        return [s.get_secret_value() for s in held if isinstance(s, SecretStr)]
 
     @property
     def discord_syncs_commands(self) -> bool:

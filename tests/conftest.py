@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from postgres import PostgresServer
 from briefings.store import Store
 
 _databases = itertools.count(1)
+# The operators' endpoints are off unless a test asks for them on a free port.
+os.environ["ACCORD_HTTP_PORT"] = "0"
 
 
 @pytest.fixture

@@ -178,6 +178,48 @@ class AccordClient(discord.AutoShardedClient):
         self.gateway.lost(shard_id)
 
 
+STALE_COMMAND_ERRORS = (
+    app_commands.CommandNotFound,
+    app_commands.CommandSignatureMismatch,
+    app_commands.TransformerError,
+)
+UNKNOWN_COMMAND = (
+    "That is not an /accord command this bot knows (its commands may have just changed: "
+    "try again in a minute)."
+)
+
+
+class AccordTree(app_commands.CommandTree[AccordClient]):
+    """The command tree; every autocomplete gets an answer, even one it cannot serve."""
+
+    async def _call(self, interaction: discord.Interaction[AccordClient]) -> None:
+        autocomplete = interaction.type is discord.InteractionType.autocomplete
+        if autocomplete and not self._can_complete(interaction):
+            # discord.py answers nothing when the focused option has no autocomplete, and
+            # logs a traceback for a value of another type: give no choices instead.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.autocomplete([])
+            return
+        await super()._call(interaction)
+
+    def _can_complete(self, interaction: discord.Interaction[AccordClient]) -> bool:
+        try:
+            command, options = self._get_app_command_options(interaction.data)  # type: ignore[arg-type]
+        except app_commands.AppCommandError:
+            return False
+        focused = next((o for o in options if o.get("focused")), None)
+        if focused is None or not isinstance(command, app_commands.Command):
+            return False
+        name = focused.get("name")
+        # Discord sends the shown (possibly renamed) name of the option.
+        parameter = next((p for p in command.parameters if p.display_name == name), None)
+        return (
+            parameter is not None
+            and parameter.autocomplete
+            and isinstance(focused.get("value"), str)
+        )
+
+
 # -- the adapter ---------------------------------------------------------------------------
 
 
@@ -209,7 +251,7 @@ class DiscordAdapter:
             shard_ids=settings.discord_shard_ids,
         )
         self._configured_shard_count = self.client.shard_count
-        self.tree: app_commands.CommandTree[AccordClient] = app_commands.CommandTree(self.client)
+        self.tree: app_commands.CommandTree[AccordClient] = AccordTree(self.client)
         self.tree.add_command(build_group(self))
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self.poster = DiscordPoster(self.client)
@@ -428,8 +470,22 @@ class DiscordAdapter:
     async def _on_tree_error(
         self, interaction: Interaction, error: app_commands.AppCommandError
     ) -> None:
-        log.error("/accord interaction failed: %s", error, exc_info=error)
-        reply = Reply.failure("Something went wrong on our side; nothing was changed. Try again.")
+        if interaction.type is discord.InteractionType.autocomplete:
+            # Choices for an option that has none, or a value of another type: no choices.
+            log.info("/accord autocomplete not answered with choices: %s", error)
+            with contextlib.suppress(discord.HTTPException):
+                if not interaction.response.is_done():
+                    await interaction.response.autocomplete([])
+            return
+        if isinstance(error, STALE_COMMAND_ERRORS):
+            # Discord sent a command this bot does not declare (an old or forged one).
+            log.info("/accord interaction for a command the bot does not have: %s", error)
+            reply = Reply.failure(UNKNOWN_COMMAND, "/accord help")
+        else:
+            log.error("/accord interaction failed: %s", error, exc_info=error)
+            reply = Reply.failure(
+                "Something went wrong on our side; nothing was changed. Try again."
+            )
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
                 await interaction.followup.send(**self.messages(reply)[0], ephemeral=True)
@@ -640,6 +696,18 @@ class DiscordPoster:
                 return result
             first_id = first_id or result.message_id
         return PostResult.delivered(first_id)
+
+    async def direct_message(self, workspace: str, user: str, text: str) -> bool:
+        """A private message to a user: open the DM channel, then post in it."""
+        try:
+            channel = await self.client.http.start_private_message(int(user))
+            payload = {"content": text[:2000], "allowed_mentions": {"parse": []}}
+            params = MultipartParameters(payload=payload, multipart=None, files=None)
+            await self.client.http.send_message(int(channel["id"]), params=params)
+        except (discord.HTTPException, aiohttp.ClientError, OSError, ValueError) as err:
+            log.warning("could not send a direct message to %s: %s", user, err)
+            return False
+        return True
 
     async def was_posted(self, target: Target, key: str) -> bool | None:
         # Discord offers no lookup by nonce; enforce_nonce makes a repeat within minutes harmless.

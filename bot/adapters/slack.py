@@ -37,6 +37,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -46,6 +47,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import AdapterError
@@ -264,6 +266,19 @@ class SlackPoster:
             return PostResult("delivered", reason + result.reason, message_id=first_ts)
         return PostResult.delivered(first_ts)
 
+    async def direct_message(self, workspace: str, user: str, text: str) -> bool:
+        """A private message to a user: conversations.open, then chat.postMessage."""
+        try:
+            opened = await self.client.conversations_open(users=user)
+            channel = (opened.get("channel") or {}).get("id")
+            if not channel:
+                return False
+            await self.client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
+            log.warning("could not send a direct message to %s: %s", user, err)
+            return False
+        return True
+
     async def was_posted(self, target: Target, key: str) -> bool | None:
         """True when a recent message in the channel carries this delivery key."""
         client = self.client_for(target.workspace)
@@ -353,6 +368,7 @@ class SlackAdapter:
         if self.multi:
             self.app.event("app_uninstalled")(self.on_app_uninstalled)
             self.app.event("tokens_revoked")(self.on_tokens_revoked)
+        self._verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
         self.host = settings.slack_host
         self.port: int | None = None
         self.team_id: str | None = None
@@ -360,6 +376,8 @@ class SlackAdapter:
         self._admins = set(settings.slack_admin_ids)
         self._admin_cache: dict[str, tuple[bool, float]] = {}
         self._runner: web.AppRunner | None = None
+        # More (method, path, handler) routes for the HTTP-mode server (operators' endpoints).
+        self.extra_routes: list[tuple[str, str, Any]] = []
         self._socket: AsyncSocketModeHandler | None = None
         self._session: aiohttp.ClientSession | None = None
         self._rendered: OrderedDict[tuple[int, bool], tuple[Briefing, list[Outgoing]]] = (
@@ -466,10 +484,34 @@ class SlackAdapter:
         if self.multi:
             application.router.add_get(INSTALL_PATH, self._handle_install)
             application.router.add_get(REDIRECT_PATH, self._handle_redirect)
+        for method, path, handler in self.extra_routes:
+            application.router.add_route(method, path, handler)
         return application
 
+    async def connected(self) -> bool:
+        """In Socket Mode, whether the socket is up (HTTP mode: always, once started)."""
+        if self.mode != "socket":
+            return True
+        return self._socket is not None and bool(await self._socket.client.is_connected())
+
     async def _handle_http(self, request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        # The signature is checked on the raw bytes before anything parses them, so that no
+        # unsigned body, charset or header can reach Bolt's parsers (or fill the log).
+        raw = await request.read()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not self._signed(raw, timestamp, signature):
+            log.info("slack: refused a request without a valid signature (HTTP 401)")
+            return web.Response(status=401, text="invalid request signature")
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode("utf-8"),
+                query=request.query_string,
+                headers=dict(request.headers),
+            )
+        except (UnicodeDecodeError, ValueError, TypeError, KeyError):
+            log.info("slack: refused a signed request with an unreadable body (HTTP 400)")
+            return web.Response(status=400, text="unreadable request body")
         bolt_response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
@@ -514,6 +556,13 @@ class SlackAdapter:
             return
         count = self.subscriptions.pause_workspace(PLATFORM, team_id, reason)
         log.warning("slack: %s (%s); paused %d subscription(s)", reason, team_id, count)
+
+    def _signed(self, raw: bytes, timestamp: str, signature: str) -> bool:
+        if self._verifier is None or not (0 < len(timestamp) <= 12 and timestamp.isdigit()):
+            return False
+        if not timestamp.isascii() or not signature.isascii():
+            return False
+        return self._verifier.is_valid(raw, timestamp, signature)
 
     # -- the slash command ---------------------------------------------------------------
 
