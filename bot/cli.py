@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from bot.commands import SPECS
 from bot.environment import EngineEnv
 from briefings.clock import InputError, parse_day
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from briefings.store import Store
 
 FORMATS = ("text", "json", "slack", "discord")
-KINDS = ("status", "countdown", "timeline", "event", "digest", "chart")
+KINDS = SPECS.briefing_kinds()  # the spec table's briefing kinds, chart included
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

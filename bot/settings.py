@@ -19,16 +19,15 @@ from pydantic_settings import (
 )
 
 from bot.environment import DEFAULT_DB
+from bot.sources import ENV_FILE, SETTINGS_TOML
 from briefings.clock import parse_day, parse_zone
-
-SETTINGS_TOML = Path("config") / "settings.toml"
 
 
 class Settings(BaseSettings):
     """Every setting; see config/settings.example.toml for what each one means."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", toml_file=SETTINGS_TOML
+        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", toml_file=SETTINGS_TOML
     )
 
     # A path for the embedded SQLite store, or postgresql://USER:PASSWORD@HOST:PORT/DB.

@@ -28,8 +28,8 @@ class Artifacts:
 
     >>> from zoneinfo import ZoneInfo
     >>> made = Artifacts(Store.open(":memory:")).chart(Clock(ZoneInfo("UTC"), date(2020, 3, 5)))
-    >>> made.filename, made.mime_type
-    ('accord-doha-2020-2020-03-05.png', 'image/png')
+    >>> made.filename.endswith("-2020-03-05.png"), made.mime_type
+    (True, 'image/png')
     """
 
     def __init__(self, store: Store, *, size: int = 64) -> None:

@@ -1,6 +1,7 @@
 """The Discord adapter: `/accord` slash commands on discord.py, and a Poster for digests.
 
-A thin edge: an interaction's typed options become a `Command` (`bot.commands.from_options`),
+A thin edge: an interaction's typed options become a `Command` (`Dispatcher.parse_options`,
+from the spec table; the tree itself comes from `discord_tree`),
 the dispatcher answers with a `Reply`, and `discord_embeds` turns that into messages.
 The client is an `AutoShardedClient`: the gateway URL (and, unless DISCORD_SHARD_COUNT is
 set, the shard count) comes from `GET /gateway/bot` at `DISCORD_API_BASE`; with
@@ -25,7 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import available_timezones
 
 import aiohttp
@@ -42,17 +43,9 @@ from bot.adapters.discord_embeds import (
 )
 from bot.adapters.discord_embeds import message_payloads as briefing_payloads
 from bot.adapters.discord_gateway import GatewayState
+from bot.adapters.discord_tree import Completer, build_group
 from bot.adapters.rendered import RenderCache
-from bot.commands import (
-    DESCRIPTIONS,
-    MAX_PAGE,
-    Caller,
-    Command,
-    CommandError,
-    Dispatcher,
-    Reply,
-    from_options,
-)
+from bot.commands import Caller, Command, CommandError, Dispatcher, Reply
 from bot.delivery import Attachment, PostResult, Target
 from bot.settings import Settings
 from briefings.document import Briefing
@@ -252,8 +245,8 @@ class DiscordAdapter:
         )
         self._configured_shard_count = self.client.shard_count
         self.tree: app_commands.CommandTree[AccordClient] = AccordTree(self.client)
-        self.tree.add_command(build_group(self))
-        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        self.tree.add_command(build_group(self, _group_description(store), dispatcher.registry))
+        self.tree.error(self._on_tree_error)
         self.poster = DiscordPoster(self.client)
         self.synced: bool | None = None  # whether the last start synced the commands
         self._runner: asyncio.Task[None] | None = None
@@ -401,7 +394,7 @@ class DiscordAdapter:
     ) -> None:
         """Answer one subcommand: build the Command, dispatch it, show the Reply."""
         try:
-            command = from_options(name, options, group=group)
+            command = self.dispatcher.parse_options(name, options, group=group)
         except CommandError as err:
             await self.respond(interaction, Reply.failure(err.message, err.usage))
             return
@@ -494,6 +487,11 @@ class DiscordAdapter:
 
     # -- autocomplete --------------------------------------------------------------------
 
+    def completer(self, source: str) -> Completer:
+        """The autocomplete callback a spec's `complete` names."""
+        found: Completer = getattr(self, f"complete_{source}")
+        return found
+
     async def complete_deadline(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -548,108 +546,18 @@ def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> di
     return kwargs
 
 
-# -- the /accord group ---------------------------------------------------------------------
-
-
-def build_group(adapter: DiscordAdapter) -> app_commands.Group:
-    """`/accord` with its subcommands and typed options (see docs: interface.md)."""
-    accord = app_commands.Group(
-        name="accord", description="Sourced briefings on the US–Taliban Doha agreement"
-    )
-    subscribe = app_commands.Group(
-        name="subscribe", description=DESCRIPTIONS["subscribe"], parent=accord
-    )
-
-    @accord.command(name="status", description=DESCRIPTIONS["status"])
-    async def status(interaction: Interaction) -> None:
-        await adapter.run(interaction, "status", {})
-
-    @accord.command(name="countdown", description=DESCRIPTIONS["countdown"])
-    @app_commands.describe(deadline="One deadline (leave empty for all)")
-    @app_commands.autocomplete(deadline=adapter.complete_deadline)
-    async def countdown(interaction: Interaction, deadline: str | None = None) -> None:
-        await adapter.run(interaction, "countdown", {"deadline": deadline})
-
-    @accord.command(name="timeline", description=DESCRIPTIONS["timeline"])
-    @app_commands.rename(start="from", end="to")
-    @app_commands.describe(start="First day, YYYY-MM-DD", end="Last day, YYYY-MM-DD", page="Page")
-    async def timeline(
-        interaction: Interaction,
-        start: str | None = None,
-        end: str | None = None,
-        page: app_commands.Range[int, 1, MAX_PAGE] | None = None,
-    ) -> None:
-        await adapter.run(interaction, "timeline", {"from": start, "to": end, "page": page})
-
-    @accord.command(name="event", description=DESCRIPTIONS["event"])
-    @app_commands.rename(event_id="id")
-    @app_commands.describe(event_id="The event's id, e.g. doha-signing")
-    @app_commands.autocomplete(event_id=adapter.complete_event)
-    async def event(interaction: Interaction, event_id: str) -> None:
-        await adapter.run(interaction, "event", {"id": event_id})
-
-    @accord.command(name="digest", description=DESCRIPTIONS["digest"])
-    async def digest(interaction: Interaction) -> None:
-        await adapter.run(interaction, "digest", {})
-
-    @subscribe.command(name="digest", description="Post the daily digest to this channel")
-    @app_commands.describe(
-        time="Local time, HH:MM (default 08:00)",
-        zone="Time zone, Area/City (default: the bot's zone)",
-        chart="Attach the timeline picture",
-    )
-    @app_commands.autocomplete(zone=adapter.complete_zone)
-    async def subscribe_digest(
-        interaction: Interaction,
-        time: str | None = None,
-        zone: str | None = None,
-        chart: bool = False,
-    ) -> None:
-        options = {"time": time, "zone": zone, "chart": chart}
-        await adapter.run(interaction, "digest", options, group="subscribe")
-
-    @subscribe.command(name="reminders", description="Post countdown reminders to this channel")
-    @app_commands.describe(
-        offsets="Days before each deadline, e.g. 30,7,1,0", passed="Also remind of passed ones"
-    )
-    async def subscribe_reminders(
-        interaction: Interaction, offsets: str | None = None, passed: bool = False
-    ) -> None:
-        options = {"offsets": offsets, "passed": passed}
-        await adapter.run(interaction, "reminders", options, group="subscribe")
-
-    @accord.command(name="unsubscribe", description=DESCRIPTIONS["unsubscribe"])
-    @app_commands.describe(kind="What to stop (default: all)")
-    async def unsubscribe(
-        interaction: Interaction, kind: Literal["digest", "reminders", "all"] = "all"
-    ) -> None:
-        await adapter.run(interaction, "unsubscribe", {"kind": kind})
-
-    @accord.command(name="subscriptions", description=DESCRIPTIONS["subscriptions"])
-    async def subscriptions(interaction: Interaction) -> None:
-        await adapter.run(interaction, "subscriptions", {})
-
-    @accord.command(name="chart", description=DESCRIPTIONS["chart"])
-    @app_commands.rename(start="from", end="to")
-    @app_commands.describe(start="First day, YYYY-MM-DD", end="Last day, YYYY-MM-DD")
-    async def chart(
-        interaction: Interaction, start: str | None = None, end: str | None = None
-    ) -> None:
-        await adapter.run(interaction, "chart", {"from": start, "to": end})
-
-    @accord.command(name="calendar", description=DESCRIPTIONS["calendar"])
-    @app_commands.describe(events="Include the dated events, not only the deadlines")
-    async def calendar(interaction: Interaction, events: bool = False) -> None:
-        await adapter.run(interaction, "calendar", {"events": events})
-
-    @accord.command(name="help", description=DESCRIPTIONS["help"])
-    async def help_(interaction: Interaction) -> None:
-        await adapter.run(interaction, "help", {})
-
-    return accord
-
-
 # -- posting -------------------------------------------------------------------------------
+
+
+def _group_description(store: Store) -> str:
+    """`/accord`'s description, from the dossier in use."""
+    try:
+        info = store.info()
+    except (LookupError, StopIteration):
+        return "Sourced briefings on a peace agreement"
+    parties = "–".join(p.split(" (")[0] for p in info.parties[:2])
+    place = f" {info.place}" if info.place else ""
+    return f"Sourced briefings on the {parties}{place} agreement"[:100]
 
 
 def nonce_for(key: str, index: int = 0) -> str:

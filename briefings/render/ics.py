@@ -23,8 +23,10 @@ PRODID = "-//accord-bot//accord-bot calendar//EN"
 
 
 def deadline_uid(dossier: str, slug: str) -> str:
-    """>>> deadline_uid("doha-2020", "drawdown-8600")
-    'doha-2020-drawdown-8600@accord-bot'
+    """A deadline's stable calendar UID.
+
+    >>> deadline_uid("demo-2020", "drawdown-8600")
+    'demo-2020-drawdown-8600@accord-bot'
     """
     return f"{dossier}-{slug}@accord-bot"
 
