@@ -118,6 +118,7 @@ def _row_to_subscription(row: dict[str, Any]) -> Subscription:
 class Subscriptions:
     """The subscriptions table.
 
+    >>> from sqlite_utils import Database
     >>> subs = Subscriptions(Database(memory=True))
     >>> sub, created = subs.upsert("console", "console", "console", "digest", by="me",
     ...                            zone="UTC")
