@@ -121,26 +121,41 @@ def brief(
     _print_briefing(briefing, fmt)
 
 
-def _open_store(path: Path) -> Store:
+def _open_store(path: Path | str) -> Store:
     """The store at ACCORD_DB, or one line saying why it cannot be opened."""
     import sqlite3
 
+    from briefings.database import describe, open_failures
     from briefings.store import Store
 
+    failures: tuple[type[Exception], ...] = (OSError, sqlite3.DatabaseError, *open_failures(path))
     try:
         return Store.open(path)
-    except (OSError, sqlite3.DatabaseError) as err:
-        fail(f"cannot open the store at {path} (ACCORD_DB): {err}")
+    except failures as err:
+        fail(f"cannot open the store at {describe(path)} (ACCORD_DB): {err}")
 
 
-def _store_write(path: Path, work: Callable[[], Any]) -> Any:
+def _file_store(location: str, what: str) -> Path:
+    """The SQLite file at ACCORD_DB; a PostgreSQL store is backed up with its own tools."""
+    from briefings.database import is_postgres_url
+
+    if is_postgres_url(location):
+        tool = "pg_dump" if what == "backup" else "pg_restore"
+        fail(f"ACCORD_DB is a PostgreSQL database: use {tool} for its {what}", 2)
+    return Path(location)
+
+
+def _store_write(path: Path | str, work: Callable[[], Any]) -> Any:
     """A write to the store, or one line saying why the file refused it."""
     import sqlite3
 
+    from briefings.database import describe, open_failures
+
+    failures: tuple[type[Exception], ...] = (OSError, sqlite3.DatabaseError, *open_failures(path))
     try:
         return work()
-    except (OSError, sqlite3.DatabaseError) as err:
-        fail(f"cannot write the store at {path} (ACCORD_DB): {err}")
+    except failures as err:
+        fail(f"cannot write the store at {describe(path)} (ACCORD_DB): {err}")
 
 
 def _write_chart(
@@ -244,6 +259,7 @@ def _report_problems(err: Any) -> NoReturn:
 def store_import(files: tuple[Path, ...], dry_run: bool) -> None:
     """Validate FILES, then load them into the store as one revision of what differs."""
     from briefings.curation import CurationError, load_dossiers
+    from briefings.database import describe
     from briefings.revisions import import_changes
 
     try:
@@ -265,10 +281,10 @@ def store_import(files: tuple[Path, ...], dry_run: bool) -> None:
     names = [f.name for f in files]
     revision = _store_write(env.db_path, lambda: store.import_dossiers(dossiers, files=names))
     if revision == before:
-        click.echo(f"nothing to import into {env.db_path} (revision {revision})")
+        click.echo(f"nothing to import into {describe(env.db_path)} (revision {revision})")
     else:
         slugs = ", ".join(d.info.slug for d in dossiers)
-        click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
+        click.echo(f"imported {slugs} into {describe(env.db_path)} (revision {revision})")
 
 
 def _print_changes(slug: str, changes: Any, *, dry_run: bool) -> None:
@@ -395,7 +411,7 @@ def backup(out: Path) -> None:
     from bot.ops.backup import BackupError
     from bot.ops.backup import backup as take
 
-    db = EngineEnv.read().db_path
+    db = _file_store(EngineEnv.read().db_path, "backup")
     try:
         taken = take(db, out)
     except BackupError as err:
@@ -410,7 +426,7 @@ def restore(file: Path) -> None:
     from bot.ops.backup import BackupError
     from bot.ops.backup import restore as put_back
 
-    db = EngineEnv.read().db_path
+    db = _file_store(EngineEnv.read().db_path, "restore")
     try:
         kept = put_back(file, db)
     except BackupError as err:

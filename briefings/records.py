@@ -14,8 +14,7 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlite_utils import Database
-
+from briefings.database import Database
 from briefings.model import (
     Deadline,
     Dossier,

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Migrations
 
+from briefings.database import Database
 from briefings.model import Dossier
 from briefings.records import Record, live_dossier, records
 

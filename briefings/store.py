@@ -9,6 +9,7 @@ item's date). The store keeps a revision number that changes on every import.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Database as SQLiteDatabase
+from sqlite_utils import Migrations
 
 from briefings import revisions
+from briefings.database import Database, apply_migrations, open_database
 from briefings.model import (
     Deadline,
     Dossier,
@@ -31,6 +34,8 @@ from briefings.model import (
 )
 
 migrations = Migrations("accord-store")
+IMPORT_LOCK = 7_317_002  # PostgreSQL advisory lock key for imports
+REVISION_SECONDS = 0.5
 
 
 @migrations()
@@ -233,33 +238,23 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # On PostgreSQL the revision is a network round trip: it is read again at most
+        # every REVISION_SECONDS, so an import by another process is seen within that.
+        self._revision_ttl = 0.0 if isinstance(db, SQLiteDatabase) else REVISION_SECONDS
+        self._revision = (0, 0.0)  # (value, read until)
 
     @classmethod
     def open(cls, path: Path | str, *, seed: bool = True) -> Store:
         """Open (creating if needed) the store; fill an empty one from the shipped dossier."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # No sqlite-utils plugins: scanning installed packages for them costs a cold start
-        # more than the whole briefing.
-        db = Database(
-            str(path) if str(path) != ":memory:" else None,
-            memory=str(path) == ":memory:",
-            execute_plugins=False,
-        )
-        db.execute("PRAGMA busy_timeout = 5000")
-        if str(path) != ":memory:":
-            db.enable_wal()
-            # In WAL mode NORMAL survives a crash of the process (not of the machine) and
-            # spares an fsync per commit: the delivery ledger commits once per post.
-            db.execute("PRAGMA synchronous = NORMAL")
-        migrations.apply(db)
-        revisions.migrations.apply(db)
+        db = open_database(path)
+        apply_migrations(migrations, db)
+        apply_migrations(revisions.migrations, db)
         store = cls(db)
         if seed and store.revision() == 0:
             from briefings.curation import load_dossier  # YAML only when seeding
 
             shipped = shipped_dossier_path()
-            store.import_dossiers([load_dossier(shipped)], files=[shipped.name])
+            store.import_dossiers([load_dossier(shipped)], files=[shipped.name], unless_seeded=True)
         return store
 
     def close(self) -> None:
@@ -268,15 +263,25 @@ class Store:
     # -- writing -------------------------------------------------------------------------
 
     def import_dossiers(
-        self, dossiers: Sequence[Dossier], *, files: Sequence[str] | None = None
+        self,
+        dossiers: Sequence[Dossier],
+        *,
+        files: Sequence[str] | None = None,
+        unless_seeded: bool = False,
     ) -> int:
         """Make each dossier's content the live one, in one transaction, recorded as one
         revision (author `file:NAME`) of exactly the items that differ; return the store
-        revision, which stays the same when nothing differs."""
+        revision, which stays the same when nothing differs.
+
+        `unless_seeded`: only into an empty store (another process may have just filled it).
+        """
         names = list(files) if files is not None else [f"{d.info.slug}.yaml" for d in dossiers]
         with self.db.atomic():
+            self._take_turn()
+            revision = self._read_revision()
+            if unless_seeded and revision > 0:
+                return revision
             planned = [(d, revisions.import_changes(self.db, d)) for d in dossiers]
-            revision = self.revision()
             if any(changes for _, changes in planned):
                 revision += 1
                 for (dossier, changes), name in zip(planned, names, strict=True):
@@ -287,6 +292,7 @@ class Store:
                 self._set_meta("revision", str(revision))
             if dossiers and self._meta("active_dossier") != dossiers[-1].info.slug:
                 self._set_meta("active_dossier", dossiers[-1].info.slug)
+        self._revision = (revision, time.monotonic() + self._revision_ttl)
         return revision
 
     def write_change(
@@ -309,9 +315,11 @@ class Store:
         elif kinds == {("deadline", "changed")}:
             only = "deadline"
         with self.db.atomic():
-            if based_on is not None and self.revision() != based_on:
-                raise StaleRevision(based_on, self.revision())
-            revision = self.revision() + 1
+            self._take_turn()
+            current = self._read_revision()
+            if based_on is not None and current != based_on:
+                raise StaleRevision(based_on, current)
+            revision = current + 1
             if kinds == {("source", "added")}:
                 # A new source is cited by nothing yet: one row, nothing to recompute.
                 source = next(s for s in dossier.sources if s.id == changes[0].item)
@@ -320,7 +328,14 @@ class Store:
                 self._replace(dossier, revision, only=only)
             revisions.add(self.db, revision, author, reason, dossier.info.slug, changes)
             self._set_meta("revision", str(revision))
+        self._revision = (revision, time.monotonic() + self._revision_ttl)
         return revision
+
+    def _take_turn(self) -> None:
+        """Writers of the record from several processes take turns (inside the caller's
+        transaction); SQLite's writer lock does it there."""
+        if not isinstance(self.db, SQLiteDatabase):
+            self.db.execute("SELECT pg_advisory_xact_lock(?)", [IMPORT_LOCK])
 
     def _replace(self, dossier: Dossier, revision: int, *, only: str | None = None) -> None:
         """Write a dossier's rows. `only="event:ID"` rewrites that event and the deadlines,
@@ -378,6 +393,17 @@ class Store:
 
     def revision(self) -> int:
         """A number that changes on every import (for caches and digests)."""
+        if self._revision_ttl:
+            value, until = self._revision
+            now = time.monotonic()
+            if now < until:
+                return value
+            value = self._read_revision()
+            self._revision = (value, now + self._revision_ttl)
+            return value
+        return self._read_revision()
+
+    def _read_revision(self) -> int:
         return int(self._meta("revision") or 0)
 
     def content_fingerprint(self) -> list[tuple[Any, ...]]:
@@ -528,13 +554,13 @@ def _insert(db: Database, table: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     names = list(rows[0])
-    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    columns = ", ".join(f'"{name}"' for name in names)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in names)})"
     values = [[row[name] for name in names] for row in rows]
-    many = getattr(db, "executemany", None)  # a database other than sqlite-utils' has one
-    if many is not None:
-        many(sql, values)
-    else:
+    if isinstance(db, SQLiteDatabase):
         db.conn.executemany(sql, values)
+    else:
+        db.executemany(sql, values)
 
 
 def _rows(dossier: Dossier, table: str, sources: dict[str, Source]) -> list[dict[str, Any]]:

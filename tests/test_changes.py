@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +26,14 @@ from briefings.store import Store
 
 ANA = Author("slack", "U1", "Ana")
 DOSSIER = "doha-2020"
+
+
+@pytest.fixture
+def store(db_location: str) -> Iterator[Store]:
+    """The shipped dossier's store, on each backend (SQLite file, PostgreSQL database)."""
+    opened = Store.open(db_location)
+    yield opened
+    opened.close()
 
 
 def event_change(**fields: str) -> Change:
@@ -116,8 +125,7 @@ def test_a_new_source_can_then_be_cited(store: Store) -> None:
         curator.apply(Change("source", DOSSIER, ANA, {"id": "x", "title": "X", "url": "ftp://x"}))
 
 
-def test_a_change_names_its_dossier_and_touches_no_other(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "a.db")
+def test_a_change_names_its_dossier_and_touches_no_other(store: Store) -> None:
     with pytest.raises(ChangeRejected) as err:
         apply_change(store, Change("event", "other", ANA, {"date": "2020-01-01"}))
     assert "doha-2020" in err.value.problems[0].message
@@ -144,13 +152,11 @@ KILLER = textwrap.dedent(
 
 
 @pytest.mark.parametrize("delay", [0.01, 0.13, 0.31])
-def test_kill_9_mid_change_keeps_all_or_nothing(tmp_path: Path, delay: float) -> None:
-    path = tmp_path / "accord.db"
+def test_kill_9_mid_change_keeps_all_or_nothing(db_location: str, delay: float) -> None:
+    path = db_location
     Store.open(path).close()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
-    child = subprocess.Popen(
-        [sys.executable, "-c", KILLER, str(path)], stdout=subprocess.PIPE, env=env
-    )
+    child = subprocess.Popen([sys.executable, "-c", KILLER, path], stdout=subprocess.PIPE, env=env)
     assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
     time.sleep(delay)
     child.send_signal(signal.SIGKILL)
@@ -169,14 +175,14 @@ def test_kill_9_mid_change_keeps_all_or_nothing(tmp_path: Path, delay: float) ->
 
 
 def test_export_check_dry_run_and_an_edited_import(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_location: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from click.testing import CliRunner
 
     from bot.cli import main
 
-    db = tmp_path / "accord.db"
-    monkeypatch.setenv("ACCORD_DB", str(db))
+    db = db_location
+    monkeypatch.setenv("ACCORD_DB", db)
     store = Store.open(db)
     apply_change(store, event_change(title="Curated from chat"))
     out = tmp_path / "doha.yaml"
