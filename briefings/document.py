@@ -98,6 +98,7 @@ class Briefing:
     dossier: str
     sections: tuple[Section, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    dossier_title: str = ""
 
     @property
     def countdowns(self) -> tuple[CountdownView, ...]:

@@ -19,6 +19,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlite_utils import Database, Migrations
 
+from briefings.clock import InputError
 from briefings.model import (
     Deadline,
     Dossier,
@@ -29,7 +30,8 @@ from briefings.model import (
     Source,
 )
 
-SHIPPED_DOSSIER = "doha-2020.yaml"
+DOSSIERS_DIR = "dossiers"
+DEFAULT_FILE = "default.txt"
 
 migrations = Migrations("accord-store")
 
@@ -132,10 +134,59 @@ class ResolvedDeadline:
     known_since: date
 
 
+@dataclass(frozen=True)
+class DossierSummary:
+    """One line of `store list` and `/accord dossiers`."""
+
+    slug: str
+    title: str
+    signed: date
+    events: int
+    deadlines: int
+    revision: int
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What went with a removed dossier."""
+
+    slug: str
+    events: int
+    deadlines: int
+    revision: int
+
+
+class UnknownDossier(InputError):
+    """A dossier slug the store does not hold; the message lists those it does."""
+
+    def __init__(self, slug: str, known: Sequence[str]) -> None:
+        there = ", ".join(known) if known else "none (run `accord-bot store import FILE`)"
+        shown = slug if len(slug) <= 40 else slug[:37] + "…"
+        super().__init__(f"no dossier {shown!r} in the store; the dossiers are: {there}")
+        self.slug = slug
+
+
+def _shipped_dir() -> Path:
+    return Path(str(resources.files("briefings") / DOSSIERS_DIR))
+
+
+def default_dossier_slug() -> str:
+    """The dossier a channel that follows none is briefed on, unless ACCORD_DOSSIER says
+    otherwise: the one named in the shipped dossiers' default.txt."""
+    return (_shipped_dir() / DEFAULT_FILE).read_text(encoding="utf-8").strip()
+
+
+def shipped_dossier_paths() -> list[Path]:
+    """Every dossier that ships inside the package (a copy of config/dossiers/), the
+    default one last so that an unconfigured store briefs on it."""
+    default = default_dossier_slug()
+    paths = sorted(_shipped_dir().glob("*.yaml"))
+    return sorted(paths, key=lambda p: p.stem == default)
+
+
 def shipped_dossier_path() -> Path:
-    """The dossier that ships inside the package (a copy of config/dossiers/)."""
-    packaged = resources.files("briefings") / "dossiers" / SHIPPED_DOSSIER
-    return Path(str(packaged))
+    """The default shipped dossier's file."""
+    return _shipped_dir() / f"{default_dossier_slug()}.yaml"
 
 
 def resolve_due_dates(dossier: Dossier) -> dict[str, date]:
@@ -218,8 +269,49 @@ class Store:
     'doha-2020'
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, dossier: str | None = None) -> None:
         self.db = db
+        self._dossier = dossier
+
+    def view(self, slug: str | None) -> Store:
+        """The same store briefing on dossier `slug` (None: the store's default);
+        UnknownDossier when it holds no such dossier.
+
+        >>> Store.open(":memory:").view("colombia-2016").info().signed.year
+        2016
+        """
+        if slug is None or slug == self._dossier:
+            return self
+        if not self.has(slug):
+            raise UnknownDossier(slug, self.slugs())
+        return Store(self.db, slug)
+
+    def has(self, slug: str) -> bool:
+        rows = self.db.execute("SELECT 1 FROM dossiers WHERE slug = ?", [slug]).fetchall()
+        return bool(rows)
+
+    def slugs(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT slug FROM dossiers ORDER BY slug")]
+
+    def dossiers(self) -> list[DossierSummary]:
+        """Every dossier in the store, by slug, with its counts and import revision."""
+        rows = self.db.query(
+            "SELECT d.slug, d.title, d.signed, d.imported_revision,"
+            " (SELECT count(*) FROM events e WHERE e.dossier = d.slug) AS events,"
+            " (SELECT count(*) FROM deadlines l WHERE l.dossier = d.slug) AS deadlines"
+            " FROM dossiers d ORDER BY d.slug"
+        )
+        return [
+            DossierSummary(
+                r["slug"],
+                r["title"],
+                date.fromisoformat(r["signed"]),
+                int(r["events"]),
+                int(r["deadlines"]),
+                int(r["imported_revision"] or 0),
+            )
+            for r in rows
+        ]
 
     @classmethod
     def open(cls, path: Path | str, *, seed: bool = True) -> Store:
@@ -244,7 +336,7 @@ class Store:
         if seed and store.revision() == 0:
             from briefings.curation import load_dossier  # YAML only when seeding
 
-            store.import_dossiers([load_dossier(shipped_dossier_path())])
+            store.import_dossiers([load_dossier(p) for p in shipped_dossier_paths()])
         return store
 
     def close(self) -> None:
@@ -262,6 +354,29 @@ class Store:
             if dossiers:
                 self._set_meta("active_dossier", dossiers[-1].info.slug)
         return revision
+
+    def remove(self, slug: str) -> Removed:
+        """Delete one dossier and everything under its slug, as a new revision."""
+        if not self.has(slug):
+            raise UnknownDossier(slug, self.slugs())
+        summary = next(d for d in self.dossiers() if d.slug == slug)
+        with self.db.atomic():
+            revision = self.revision() + 1
+            for table in ("sources", "events", "deadlines", "outcomes"):
+                self.db.execute(f"DELETE FROM {table} WHERE dossier = ?", [slug])
+            self.db.execute("DELETE FROM dossiers WHERE slug = ?", [slug])
+            self._set_meta("revision", str(revision))
+            if self._meta("active_dossier") == slug:
+                rest = list(
+                    self.db.execute(
+                        "SELECT slug FROM dossiers ORDER BY imported_revision DESC, slug LIMIT 1"
+                    )
+                )
+                if rest:
+                    self._set_meta("active_dossier", rest[0][0])
+                else:
+                    self.db.execute("DELETE FROM meta WHERE key = 'active_dossier'")
+        return Removed(slug, summary.events, summary.deadlines, revision)
 
     def _replace(self, dossier: Dossier, revision: int) -> None:
         slug = dossier.info.slug
@@ -365,6 +480,10 @@ class Store:
 
     @property
     def dossier_slug(self) -> str:
+        """The dossier this view briefs on: the one it was opened on, else the one
+        imported last."""
+        if self._dossier is not None:
+            return self._dossier
         slug = self._meta("active_dossier")
         if slug is None:
             raise LookupError("the store holds no dossier; run `accord-bot store import FILE`")
