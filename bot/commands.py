@@ -12,15 +12,17 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, time
+from dataclasses import dataclass, replace
+from datetime import date, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.delivery import Attachment
 from briefings.clock import Clock, InputError, parse_day, parse_zone
+from briefings.catalogue import overview
 from briefings.compose import Composer
 from briefings.document import Briefing
+from briefings.store import Store
 
 MAX_PAGE = 100_000
 log = logging.getLogger("accord.commands")
@@ -35,6 +37,8 @@ USAGE: dict[str, str] = {
     "  |  /accord subscribe reminders [30,7,1,0] [passed]",
     "unsubscribe": "/accord unsubscribe [digest|reminders|all]",
     "subscriptions": "/accord subscriptions",
+    "dossiers": "/accord dossiers",
+    "follow": "/accord follow <dossier>",
     "chart": "/accord chart [from YYYY-MM-DD] [to YYYY-MM-DD]",
     "calendar": "/accord calendar [events]",
     "help": "/accord help",
@@ -49,20 +53,15 @@ DESCRIPTIONS: dict[str, str] = {
     "subscribe": "Post the daily digest or countdown reminders to this channel",
     "unsubscribe": "Stop the digest, the reminders, or both in this channel",
     "subscriptions": "What this channel is subscribed to, with next run times",
+    "dossiers": "Every dossier: signing date, deadlines to come, which one this channel follows",
+    "follow": "Brief this channel on another dossier from now on",
     "chart": "The timeline as a picture: events, due dates, what became of each deadline",
     "calendar": "An iCalendar file of the deadlines, to import into any calendar",
     "help": "The commands, with examples",
 }
-EXAMPLES = (
-    "/accord status",
-    "/accord countdown drawdown-8600",
-    "/accord timeline 2020-03-01 2020-03-31",
-    "/accord event doha-signing",
-    "/accord subscribe digest 08:00 Asia/Kabul",
-    "/accord subscribe reminders 30,7,1,0",
-)
 SUB_KINDS = ("digest", "reminders")
-MANAGING = ("subscribe", "unsubscribe")
+MANAGING = ("subscribe", "unsubscribe", "follow")
+BRIEFING_KINDS = ("status", "countdown", "timeline", "event", "digest")
 
 
 class CommandError(InputError):
@@ -89,6 +88,7 @@ class Command:
     include_passed: bool = False
     with_chart: bool = False
     with_events: bool = False
+    dossier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,18 @@ class Reply:
 
 _KEYED = re.compile(r"^(?P<key>[a-z_]+)[:=](?P<value>.+)$", re.IGNORECASE)
 _TIME = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})$")
-_OPTION_KEYS = {"deadline", "id", "from", "to", "page", "time", "zone", "offsets", "kind"}
+_OPTION_KEYS = {
+    "deadline",
+    "id",
+    "from",
+    "to",
+    "page",
+    "time",
+    "zone",
+    "offsets",
+    "kind",
+    "dossier",
+}
 
 
 def parse_time(text: str) -> time:
@@ -206,8 +217,8 @@ def _shown(word: str) -> str:
 def parse_text(text: str) -> Command:
     """Parse the words after /accord (Slack's text, a console line).
 
-    >>> parse_text("countdown drawdown-8600").deadline
-    'drawdown-8600'
+    >>> parse_text("countdown some-deadline dossier:some-2020").deadline
+    'some-deadline'
     >>> parse_text("timeline from:2020-03-01 2020-03-31").end
     datetime.date(2020, 3, 31)
     """
@@ -255,6 +266,18 @@ def from_options(name: str, options: Mapping[str, object], group: str | None = N
 
 
 def _build(name: str, options: dict[str, str], positional: list[str]) -> Command:
+    if name == "follow":
+        return _build_one(name, options, positional)
+    dossier = options.pop("dossier", None)
+    command = _build_one(name, options, positional)
+    if dossier is None:
+        return command
+    if name in ("help", "dossiers", "follow", "subscriptions"):
+        raise CommandError(f"`{name}` does not take a dossier.", USAGE[name])
+    return replace(command, dossier=dossier.strip().lower())
+
+
+def _build_one(name: str, options: dict[str, str], positional: list[str]) -> Command:
     usage = USAGE[name]
     words = list(positional)
 
@@ -265,9 +288,15 @@ def _build(name: str, options: dict[str, str], positional: list[str]) -> Command
         if words:
             raise CommandError(f"`{name}` does not take {_shown(' '.join(words))!r}.", usage)
 
-    if name in ("status", "digest", "subscriptions", "help"):
+    if name in ("status", "digest", "subscriptions", "help", "dossiers"):
         leftover()
         return Command(name)
+    if name == "follow":
+        slug = options.get("dossier") or take()
+        leftover()
+        if not slug:
+            raise CommandError("`follow` needs a dossier; see `/accord dossiers`.", usage)
+        return Command(name, dossier=slug.lower())
     if name == "countdown":
         deadline = options.get("deadline") or take()
         leftover()
@@ -276,7 +305,7 @@ def _build(name: str, options: dict[str, str], positional: list[str]) -> Command
         event_id = options.get("id") or take()
         leftover()
         if not event_id:
-            raise CommandError("`event` needs an event id, e.g. doha-signing.", usage)
+            raise CommandError("`event` needs an event id; see `/accord timeline`.", usage)
         return Command(name, event_id=event_id)
     if name in ("timeline", "chart"):
         return _build_range(name, options, words)
@@ -364,25 +393,71 @@ class SubscriptionDesk(Protocol):
 
     async def subscribe(self, caller: Caller, command: Command) -> str: ...
 
-    async def unsubscribe(self, caller: Caller, kind: str) -> str: ...
+    async def unsubscribe(self, caller: Caller, kind: str, dossier: str | None) -> str: ...
 
     async def describe(self, caller: Caller) -> str: ...
 
-    def zone_for(self, caller: Caller) -> str | None: ...
+    def zone_for(self, caller: Caller, dossier: str) -> str | None: ...
+
+    def followed(self, caller: Caller) -> str | None: ...
+
+    def follow(self, caller: Caller, dossier: str) -> None: ...
 
 
 class ArtifactMaker(Protocol):
     """Makes the chart picture and the calendar file (the chart module implements it)."""
 
-    def chart(self, clock: Clock, start: date | None, end: date | None) -> Attachment: ...
+    def chart(
+        self, clock: Clock, start: date | None, end: date | None, dossier: str | None
+    ) -> Attachment: ...
 
-    def calendar(self, clock: Clock, with_events: bool) -> Attachment: ...
+    def calendar(self, clock: Clock, with_events: bool, dossier: str | None) -> Attachment: ...
 
 
-def help_text() -> str:
-    lines = ["*accord-bot*: sourced briefings on the Doha agreement. Commands:"]
+def help_text(store: Store, zone: str) -> str:
+    """The commands, with examples taken from the dossier `store` briefs on."""
+    info = store.info()
+    lines = [f"*accord-bot*: sourced briefings on {info.title} (`{info.slug}`). Commands:"]
     lines += [f"• `{USAGE[name]}`: {DESCRIPTIONS[name]}" for name in SUBCOMMANDS]
-    lines.append("Examples: " + " · ".join(f"`{e}`" for e in EXAMPLES))
+    lines.append("Examples: " + " · ".join(f"`{e}`" for e in examples(store, zone)))
+    return "\n".join(lines)
+
+
+def examples(store: Store, zone: str) -> list[str]:
+    """Example commands that work on this dossier: its own deadline and event ids."""
+    found = ["/accord status"]
+    slugs = store.deadline_slugs()
+    if slugs:
+        found.append(f"/accord countdown {slugs[0]}")
+    signed = store.info().signed
+    month_end = (signed.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    found.append(f"/accord timeline {signed.replace(day=1)} {month_end}")
+    ids = store.event_ids(date.max)
+    if ids:
+        found.append(f"/accord event {ids[0]}")
+    found.append(f"/accord subscribe digest 08:00 {zone}")
+    found.append("/accord subscribe reminders 30,7,1,0")
+    found.append("/accord dossiers")
+    return found
+
+
+def dossiers_text(store: Store, today: date, followed: str) -> str:
+    """`/accord dossiers`: each one's slug, title, signing date, deadlines to come."""
+    lines = ["Dossiers in this store:"]
+    for entry in overview(store, today):
+        mark = " ← this channel follows it" if entry.slug == followed else ""
+        if entry.next_due is not None:
+            to_come = (
+                f"{entry.to_come} deadline{'s' if entry.to_come != 1 else ''} to come, "
+                f"next `{entry.next_due.slug}` on {entry.next_due.due.isoformat()}"
+            )
+        else:
+            to_come = "no deadline to come"
+        lines.append(
+            f"• `{entry.slug}`: {entry.title}, signed {entry.signed.isoformat()}; "
+            f"{to_come}{mark}"
+        )
+    lines.append("Brief on one once with `dossier:SLUG`, or `/accord follow SLUG`.")
     return "\n".join(lines)
 
 
@@ -394,6 +469,16 @@ class Dispatcher:
     clock: Callable[[], Clock]
     desk: SubscriptionDesk | None = None
     artifacts: ArtifactMaker | None = None
+    # ACCORD_DOSSIER: the dossier of a channel that follows none (None: the store's own).
+    default_dossier: str | None = None
+
+    def dossier_of(self, caller: Caller) -> str:
+        """The dossier the caller's channel follows, else the configured default."""
+        followed = self.desk.followed(caller) if self.desk is not None else None
+        if followed is not None and self.composer.store.has(followed):
+            return followed
+        store = self.composer.store
+        return store.view(self.default_dossier).dossier_slug
 
     async def handle_text(self, text: str, caller: Caller) -> Reply:
         try:
@@ -420,14 +505,22 @@ class Dispatcher:
     async def _dispatch(self, command: Command, caller: Caller) -> Reply:
         name = command.name
         clock = self.clock()
+        store = self.composer.store
+        explicit = command.dossier if name != "follow" else None
+        # An unknown slug is refused here, privately, with the dossiers there are.
+        dossier = store.view(command.dossier).dossier_slug if command.dossier else None
+        dossier = dossier or self.dossier_of(caller)
+        command = replace(command, dossier=dossier)
         if name == "help":
-            return Reply(text=help_text(), public=False)
+            return Reply(text=help_text(store.view(dossier), clock.zone.key), public=False)
+        if name == "dossiers":
+            return Reply(text=dossiers_text(store, clock.today(), dossier))
         if name == "digest" and self.desk is not None:
             # The preview shows the day the channel's own digest would cover.
-            zone = self.desk.zone_for(caller)
+            zone = self.desk.zone_for(caller, dossier)
             if zone is not None:
                 clock = clock.with_zone(ZoneInfo(zone))
-        if name in ("status", "countdown", "timeline", "event", "digest"):
+        if name in BRIEFING_KINDS:
             briefing = self.composer.compose(
                 name,
                 clock,
@@ -436,23 +529,30 @@ class Dispatcher:
                 start=command.start,
                 end=command.end,
                 page=command.page,
+                dossier=dossier,
             )
             return Reply(briefing=briefing)
         if name in ("chart", "calendar"):
             return await self._artifact(command, clock)
-        return await self._subscriptions(command, caller)
+        return await self._subscriptions(command, caller, explicit)
 
     async def _artifact(self, command: Command, clock: Clock) -> Reply:
         if self.artifacts is None:
             return Reply.failure(f"`{command.name}` is not available on this bot yet.")
         maker = self.artifacts
         if command.name == "chart":
-            made = await asyncio.to_thread(maker.chart, clock, command.start, command.end)
+            made = await asyncio.to_thread(
+                maker.chart, clock, command.start, command.end, command.dossier
+            )
         else:
-            made = await asyncio.to_thread(maker.calendar, clock, command.with_events)
+            made = await asyncio.to_thread(
+                maker.calendar, clock, command.with_events, command.dossier
+            )
         return Reply(text=made.title, attachment=made)
 
-    async def _subscriptions(self, command: Command, caller: Caller) -> Reply:
+    async def _subscriptions(
+        self, command: Command, caller: Caller, explicit: str | None = None
+    ) -> Reply:
         if caller.in_dm:
             return Reply.failure("Subscriptions work in server channels only, not in DMs.")
         if command.name in MANAGING and not caller.can_manage:
@@ -465,10 +565,15 @@ class Dispatcher:
             )
         if self.desk is None:
             return Reply.failure("Subscriptions are not available yet on this bot.")
+        if command.name == "follow":
+            slug = command.dossier or ""
+            self.desk.follow(caller, slug)
+            title = self.composer.store.view(slug).info().title
+            return Reply(text=f"This channel now follows {title} (`{slug}`).")
         if command.name == "subscribe":
             text = await self.desk.subscribe(caller, command)
         elif command.name == "unsubscribe":
-            text = await self.desk.unsubscribe(caller, command.sub_kind or "all")
+            text = await self.desk.unsubscribe(caller, command.sub_kind or "all", explicit)
         else:
             text = await self.desk.describe(caller)
         return Reply(text=text)

@@ -71,13 +71,17 @@ class Bot:
         self, settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None
     ) -> None:
         self.settings = settings
-        self.store = Store.open(settings.accord_db)
+        # Briefings with no dossier named are about ACCORD_DOSSIER's (checked here, at start).
+        self.store = Store.open(settings.accord_db).default_view(settings.accord_dossier)
         as_of = parse_day(settings.accord_as_of) if settings.accord_as_of else None
         default_zone = ZoneInfo(settings.accord_tz)
         self.composer = Composer(self.store)
         artifacts = _artifacts(self.store)
         self.dispatcher = Dispatcher(
-            self.composer, lambda: Clock(default_zone, as_of), artifacts=artifacts
+            self.composer,
+            lambda: Clock(default_zone, as_of),
+            artifacts=artifacts,
+            default_dossier=settings.accord_dossier,
         )
         self.adapters = _platform_adapters(settings, self.dispatcher, self.store)
         self.console: ConsoleAdapter | None = None

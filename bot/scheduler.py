@@ -235,13 +235,16 @@ class Scheduler:
     async def _compose(
         self, sub: Subscription, clock: Clock
     ) -> tuple[list[Briefing], Attachment | None]:
+        dossier = sub.dossier or None
         if sub.kind == "digest":
-            briefing = self.composer.compose("digest", clock)
+            briefing = self.composer.compose("digest", clock, dossier=dossier)
             attachment = None
             if sub.with_chart and self.artifacts is not None:
-                attachment = await asyncio.to_thread(self.artifacts.chart, clock, None, None)
+                attachment = await asyncio.to_thread(
+                    self.artifacts.chart, clock, None, None, dossier
+                )
             return [briefing], attachment
-        return self.composer.reminders(clock, sub.offsets, sub.include_passed), None
+        return self.composer.reminders(clock, sub.offsets, sub.include_passed, dossier), None
 
     async def sweep(self) -> None:
         """Settle orphaned claims left by a process that died mid-post."""

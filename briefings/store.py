@@ -286,6 +286,15 @@ class Store:
             raise UnknownDossier(slug, self.slugs())
         return Store(self.db, slug)
 
+    def default_view(self, configured: str | None = None) -> Store:
+        """The view a channel that follows no dossier gets: `configured` (ACCORD_DOSSIER)
+        when given, else the shipped default when the store holds it, else the dossier
+        imported last."""
+        if configured:
+            return self.view(configured)
+        shipped = default_dossier_slug()
+        return self.view(shipped) if self.has(shipped) else self
+
     def has(self, slug: str) -> bool:
         rows = self.db.execute("SELECT 1 FROM dossiers WHERE slug = ?", [slug]).fetchall()
         return bool(rows)

@@ -273,6 +273,8 @@ COMMANDS = [
     ["store"],
     ["store", "check"],
     ["store", "import"],
+    ["store", "list"],
+    ["store", "remove"],
     ["subscriptions"],
     ["export"],
     ["export", "ics"],

@@ -335,7 +335,13 @@ class SlowDesk(MemoryDesk):
         await asyncio.sleep(0.2)
         return "Subscriptions: none"
 
-    def zone_for(self, caller: Caller) -> str | None:
+    def zone_for(self, caller: Caller, dossier: str) -> str | None:
+        return None
+
+    def followed(self, caller: Caller) -> str | None:
+        return None
+
+    def follow(self, caller: Caller, dossier: str) -> None:
         return None
 
     async def subscribe(self, caller: Caller, command: Command) -> str:

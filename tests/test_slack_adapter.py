@@ -155,14 +155,20 @@ class Desk:
         self.seen.append((caller, command))
         return "Subscribed <#C1> to the digest"
 
-    async def unsubscribe(self, caller: Caller, kind: str) -> str:
+    async def unsubscribe(self, caller: Caller, kind: str, dossier: str | None) -> str:
         self.seen.append((caller, kind))
         return "Unsubscribed"
 
     async def describe(self, caller: Caller) -> str:
         return "Nothing yet"
 
-    def zone_for(self, caller: Caller) -> str | None:
+    def zone_for(self, caller: Caller, dossier: str) -> str | None:
+        return None
+
+    def followed(self, caller: Caller) -> str | None:
+        return None
+
+    def follow(self, caller: Caller, dossier: str) -> None:
         return None
 
 
@@ -260,7 +266,7 @@ class SlowArtifacts:
         time.sleep(self.delay)
         return Attachment("timeline.png", b"\x89PNG fake chart", "image/png", "Timeline <chart>")
 
-    def calendar(self, clock: Clock, with_events: bool) -> Attachment:
+    def calendar(self, clock: Clock, with_events: bool, dossier: str | None) -> Attachment:
         time.sleep(self.delay)
         return Attachment("accord.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar")
 
