@@ -252,7 +252,13 @@ def store_import(files: tuple[Path, ...]) -> None:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    revision = _open_store(env.db_path).import_dossiers(dossiers)
+    from bot.subscriptions import Subscriptions
+
+    opened = _open_store(env.db_path)
+    # Subscriptions of an older schema learn which dossier they were made under before an
+    # import can change the store's default.
+    Subscriptions(opened.db)
+    revision = opened.import_dossiers(dossiers)
     slugs = ", ".join(d.info.slug for d in dossiers)
     click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
 

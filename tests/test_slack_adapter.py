@@ -115,6 +115,7 @@ async def test_every_subcommand_answers(
     words = {
         "event": "event doha-signing",
         "subscribe": "subscribe digest 08:00 Asia/Kabul",
+        "follow": "follow colombia-2016",
     }.get(name, name)
     answers = await ask(session, adapter, fake, words)
     public = answers[0]["response_type"] == "in_channel"
@@ -123,7 +124,9 @@ async def test_every_subcommand_answers(
         assert public
     elif name == "help":
         assert not public and "/accord status" in shown
-    elif name in ("subscribe", "unsubscribe"):
+    elif name == "dossiers":
+        assert public and "colombia-2016" in shown and "doha-2020" in shown
+    elif name in ("subscribe", "unsubscribe", "follow"):
         # A plain member: a private refusal, before anything else is looked at.
         assert not public and "Only workspace admins and owners" in shown
         assert fake.calls("users.info")
@@ -262,7 +265,9 @@ class SlowArtifacts:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
 
-    def chart(self, clock: Clock, start: date | None, end: date | None) -> Attachment:
+    def chart(
+        self, clock: Clock, start: date | None, end: date | None, dossier: str | None
+    ) -> Attachment:
         time.sleep(self.delay)
         return Attachment("timeline.png", b"\x89PNG fake chart", "image/png", "Timeline <chart>")
 
