@@ -41,11 +41,12 @@ def main() -> None:
     \b
     Examples:
       accord-bot brief status
-      accord-bot brief countdown --deadline drawdown-8600 --as-of 2020-03-05
+      accord-bot brief countdown --dossier SLUG --as-of 2020-03-05
       accord-bot brief timeline --from 2020-03-01 --to 2020-03-31 --format json
       accord-bot brief chart --as-of 2020-09-01 --out chart.png
       accord-bot export ics --out deadlines.ics
       accord-bot store check my-dossier.yaml
+      accord-bot store list
       accord-bot run
     """
 

@@ -1,7 +1,7 @@
 """Digest and reminder jobs on APScheduler, rebuilt from the subscriptions table.
 
 Subscriptions that fire together share one job: a slot (kind, local time, zone) with the
-stable id `digest@08:00@Asia/Kabul` and a CronTrigger in that zone, so 10,000 channels at
+stable id `digest@08:00@Europe/Berlin` and a CronTrigger in that zone, so 10,000 channels at
 08:00 in four zones are four jobs, and the fan-out behind each is bounded. APScheduler
 keeps no state of ours: at start the jobs are rebuilt with `replace_existing=True`, and
 a digest missed while the bot was down is caught up once, the same local day, because

@@ -193,8 +193,9 @@ def resolve_due_dates(dossier: Dossier) -> dict[str, date]:
     """Due date per deadline slug; relative ones count from an event or another deadline.
 
     >>> from briefings.curation import load_dossier
-    >>> resolve_due_dates(load_dossier(shipped_dossier_path()))["drawdown-8600"]
-    datetime.date(2020, 7, 13)
+    >>> dues = resolve_due_dates(load_dossier(shipped_dossier_path()))
+    >>> min(dues.values()) > load_dossier(shipped_dossier_path()).info.signed
+    True
     """
     event_dates = {event.id: event.date for event in dossier.events}
     rules = {d.slug: d.due for d in dossier.deadlines}
@@ -265,8 +266,8 @@ class Store:
     """The SQLite store at one path.
 
     >>> store = Store.open(":memory:")
-    >>> store.info().slug
-    'doha-2020'
+    >>> store.info().slug == default_dossier_slug()
+    True
     """
 
     def __init__(self, db: Database, dossier: str | None = None) -> None:
@@ -277,8 +278,9 @@ class Store:
         """The same store briefing on dossier `slug` (None: the store's default);
         UnknownDossier when it holds no such dossier.
 
-        >>> Store.open(":memory:").view("colombia-2016").info().signed.year
-        2016
+        >>> store = Store.open(":memory:")
+        >>> [store.view(slug).info().slug for slug in store.slugs()] == store.slugs()
+        True
         """
         if slug is None or slug == self._dossier:
             return self

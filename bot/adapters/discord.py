@@ -76,8 +76,8 @@ POST_TIMEOUT = 90.0
 def rank(options: Iterable[str], typed: str, limit: int = MAX_CHOICES) -> list[str]:
     """Options matching what was typed: prefix matches first, then segment, then substring.
 
-    >>> rank(["Asia/Kabul", "America/Kabul_like", "Europe/Berlin"], "kab")
-    ['Asia/Kabul', 'America/Kabul_like']
+    >>> rank(["Europe/Berlin", "America/Berlin_like", "Asia/Tokyo"], "ber")
+    ['Europe/Berlin', 'America/Berlin_like']
     """
     typed = typed.strip().lower()
     tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
@@ -409,7 +409,7 @@ def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> di
 def build_group(adapter: DiscordAdapter) -> app_commands.Group:
     """`/accord` with its subcommands and typed options (see docs: interface.md)."""
     accord = app_commands.Group(
-        name="accord", description="Sourced briefings on the US–Taliban Doha agreement"
+        name="accord", description="Sourced briefings on peace agreements"
     )
     subscribe = app_commands.Group(
         name="subscribe", description=DESCRIPTIONS["subscribe"], parent=accord
@@ -438,7 +438,7 @@ def build_group(adapter: DiscordAdapter) -> app_commands.Group:
 
     @accord.command(name="event", description=DESCRIPTIONS["event"])
     @app_commands.rename(event_id="id")
-    @app_commands.describe(event_id="The event's id, e.g. doha-signing")
+    @app_commands.describe(event_id="The event's id (see /accord timeline)")
     @app_commands.autocomplete(event_id=adapter.complete_event)
     async def event(interaction: Interaction, event_id: str) -> None:
         await adapter.run(interaction, "event", {"id": event_id})

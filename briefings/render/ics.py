@@ -23,8 +23,10 @@ PRODID = "-//accord-bot//accord-bot calendar//EN"
 
 
 def deadline_uid(dossier: str, slug: str) -> str:
-    """>>> deadline_uid("doha-2020", "drawdown-8600")
-    'doha-2020-drawdown-8600@accord-bot'
+    """The stable UID of a deadline's calendar entry, distinct per dossier.
+
+    >>> deadline_uid("some-2020", "first-step")
+    'some-2020-first-step@accord-bot'
     """
     return f"{dossier}-{slug}@accord-bot"
 
