@@ -401,7 +401,7 @@ class SubscriptionDesk(Protocol):
 
     def followed(self, caller: Caller) -> str | None: ...
 
-    def follow(self, caller: Caller, dossier: str) -> None: ...
+    async def follow(self, caller: Caller, dossier: str) -> None: ...
 
 
 class ArtifactMaker(Protocol):
@@ -567,7 +567,7 @@ class Dispatcher:
             return Reply.failure("Subscriptions are not available yet on this bot.")
         if command.name == "follow":
             slug = command.dossier or ""
-            self.desk.follow(caller, slug)
+            await self.desk.follow(caller, slug)
             title = self.composer.store.view(slug).info().title
             return Reply(text=f"This channel now follows {title} (`{slug}`).")
         if command.name == "subscribe":

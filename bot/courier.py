@@ -17,7 +17,9 @@ from typing import Any
 
 from bot.delivery import Attachment, Poster, PostResult, Target
 from bot.ledger import Claim, Ledger
+from bot.persist import StoreUnavailable, written
 from bot.subscriptions import Subscription, Subscriptions
+from bot.tasks import watched
 from briefings.document import Briefing
 
 log = logging.getLogger("accord.delivery")
@@ -86,11 +88,25 @@ class Courier:
         local_date: str,
         briefings: Sequence[Briefing],
         attachment: Attachment | None = None,
+        *,
+        patience: float | None = None,
     ) -> str:
-        """Claim `key` and post; returns the ledger status (or `duplicate` if claimed before)."""
+        """Claim `key` and post; returns the ledger status (or `duplicate` if claimed before).
+
+        A store that refuses the claim (locked, full) is asked again with back-off for
+        `patience` seconds; only then is the post given up, as `store-unavailable`.
+        """
         if self.platform_stopped(sub.platform):
             return "skipped"
-        if not self.ledger.claim(key, sub.id, sub.kind, local_date):
+        try:
+            claimed = await written(
+                lambda: self.ledger.claim(key, sub.id, sub.kind, local_date),
+                f"the claim of {key}",
+                patience=patience,
+            )
+        except StoreUnavailable:
+            return "store-unavailable"
+        if not claimed:
             return "duplicate"
         return await self._tracked(self._post_all(sub, key, briefings, attachment))
 
@@ -102,13 +118,13 @@ class Courier:
         attachment: Attachment | None = None,
     ) -> str:
         """Finish an orphaned claim: post each part the platform has not seen arrive."""
-        if not self.ledger.adopt(claim):
+        if not await written(lambda: self.ledger.adopt(claim), f"the adoption of {claim.key}"):
             return "taken"
         if sub is None or sub.paused:
-            self.ledger.finish(claim.key, "cancelled", "subscription removed or paused")
+            await self._finish(claim.key, "cancelled", "subscription removed or paused")
             return "cancelled"
         if sub.platform not in self.lanes:
-            self.ledger.finish(claim.key, "interrupted", "platform not running")
+            await self._finish(claim.key, "interrupted", "platform not running")
             return "interrupted"
         work = self._post_all(sub, claim.key, briefings, attachment, resuming=True)
         return await self._tracked(work)
@@ -121,7 +137,7 @@ class Courier:
             return False
 
     async def _tracked(self, work: Coroutine[Any, Any, str]) -> str:
-        task = asyncio.ensure_future(work)
+        task = watched(asyncio.ensure_future(work), "a delivery")
         self.in_flight.add(task)
         task.add_done_callback(self.in_flight.discard)
         return await asyncio.shield(task)
@@ -148,11 +164,20 @@ class Courier:
             )
             if result.status != "delivered":
                 status = result.status
-                self._record(sub, key, result)
+                await self._record(sub, key, result)
                 return status
             message_id = message_id or result.message_id
-        self.ledger.finish(key, status, message_id=message_id)
+        await self._finish(key, status, message_id=message_id)
         return status
+
+    async def _finish(
+        self, key: str, status: str, reason: str = "", message_id: str | None = None
+    ) -> None:
+        # What happened must reach the ledger, however long the store refuses: a
+        # `claimed` row left behind would be settled as an orphan and posted again.
+        await written(
+            lambda: self.ledger.finish(key, status, reason, message_id), f"the outcome of {key}"
+        )
 
     async def _post_one(
         self,
@@ -186,16 +211,18 @@ class Courier:
             await asyncio.sleep(min(delay, MAX_BACKOFF))
         return PostResult("failed", f"gave up after {MAX_ATTEMPTS} attempts: {result.reason}")
 
-    def _record(self, sub: Subscription, key: str, result: PostResult) -> None:
+    async def _record(self, sub: Subscription, key: str, result: PostResult) -> None:
         if result.status == "gone":
-            self.subscriptions.pause(sub.id, result.reason)
+            await written(
+                lambda: self.subscriptions.pause(sub.id, result.reason), f"the pause of {sub.id}"
+            )
             log.warning("paused %s: %s", sub.id, result.reason)
         elif result.status == "fatal":
             lane = self.lanes[sub.platform]
             if not lane.stopped:
                 lane.stopped = result.reason or "credentials refused"
                 log.error("STOPPING all %s deliveries: %s", sub.platform, lane.stopped)
-        self.ledger.finish(key, result.status, result.reason)
+        await self._finish(key, result.status, result.reason)
 
     async def drain(self, timeout: float) -> None:
         """Let in-flight posts finish; record the rest as interrupted (settled on restart)."""

@@ -3,12 +3,17 @@ platform, storing in the subscriptions table and (re)scheduling jobs live."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.commands import Caller, Command
+from bot.commands import Caller, Command, CommandError
+from bot.persist import StoreUnavailable, written
 from bot.scheduler import Scheduler
 from bot.subscriptions import Subscription, Subscriptions
+
+T = TypeVar("T")
 
 
 def _when(moment: datetime, zone: str) -> str:
@@ -35,6 +40,19 @@ def describe_subscription(sub: Subscription, next_run: datetime | None) -> str:
     return f"• {what}; next: {_when(next_run, sub.zone)}"
 
 
+# A person is waiting: try the store for a few seconds, then say it is busy.
+ANSWER_PATIENCE = 8.0
+
+
+async def _written(write: Callable[[], T]) -> T:
+    try:
+        return await written(write, "a subscription change", patience=ANSWER_PATIENCE)
+    except StoreUnavailable:
+        raise CommandError(
+            "The store is busy and could not record that; nothing changed. Try again shortly."
+        ) from None
+
+
 class Desk:
     def __init__(
         self, subscriptions: Subscriptions, scheduler: Scheduler, default_zone: str
@@ -49,19 +67,21 @@ class Desk:
         before = self.subscriptions.find(
             caller.platform, caller.workspace, caller.channel, kind, dossier
         )
-        sub, created = self.subscriptions.upsert(
-            caller.platform,
-            caller.workspace,
-            caller.channel,
-            kind,
-            dossier=dossier,
-            by=caller.user,
-            zone=command.zone,
-            default_zone=self.default_zone,
-            at=command.at,
-            offsets=command.offsets,
-            include_passed=command.include_passed,
-            with_chart=command.with_chart,
+        sub, created = await _written(
+            lambda: self.subscriptions.upsert(
+                caller.platform,
+                caller.workspace,
+                caller.channel,
+                kind,
+                dossier=dossier,
+                by=caller.user,
+                zone=command.zone,
+                default_zone=self.default_zone,
+                at=command.at,
+                offsets=command.offsets,
+                include_passed=command.include_passed,
+                with_chart=command.with_chart,
+            )
         )
         self.scheduler.schedule(sub)
         if before is not None:
@@ -83,17 +103,21 @@ class Desk:
     def followed(self, caller: Caller) -> str | None:
         return self.subscriptions.followed(caller.platform, caller.workspace, caller.channel)
 
-    def follow(self, caller: Caller, dossier: str) -> None:
-        self.subscriptions.follow(
-            caller.platform, caller.workspace, caller.channel, dossier, caller.user
+    async def follow(self, caller: Caller, dossier: str) -> None:
+        await _written(
+            lambda: self.subscriptions.follow(
+                caller.platform, caller.workspace, caller.channel, dossier, caller.user
+            )
         )
 
     async def unsubscribe(self, caller: Caller, kind: str, dossier: str | None) -> str:
         """Stop the channel's subscriptions of `kind` (all: both kinds) to `dossier`, or to
         every dossier when none is named."""
         kinds = ("digest", "reminders") if kind == "all" else (kind,)
-        removed = self.subscriptions.remove(
-            caller.platform, caller.workspace, caller.channel, kinds, dossier
+        removed = await _written(
+            lambda: self.subscriptions.remove(
+                caller.platform, caller.workspace, caller.channel, kinds, dossier
+            )
         )
         for sub in removed:
             self.scheduler.release(sub)

@@ -20,6 +20,7 @@ from bot.courier import Courier
 from bot.delivery import Poster
 from bot.desk import Desk
 from bot.ledger import Ledger
+from bot.persist import BUSY_TIMEOUT_MS
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.subscriptions import Subscriptions
@@ -73,6 +74,8 @@ class Bot:
         self.settings = settings
         # Briefings with no dossier named are about ACCORD_DOSSIER's (checked here, at start).
         self.store = Store.open(settings.accord_db).default_view(settings.accord_dossier)
+        # Short waits for a lock on the loop; bot.persist retries the writes that matter.
+        self.store.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         as_of = parse_day(settings.accord_as_of) if settings.accord_as_of else None
         default_zone = ZoneInfo(settings.accord_tz)
         self.composer = Composer(self.store)

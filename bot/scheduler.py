@@ -27,7 +27,9 @@ from bot.commands import ArtifactMaker
 from bot.courier import Courier
 from bot.delivery import Attachment
 from bot.ledger import Claim
+from bot.persist import transient
 from bot.subscriptions import Subscription, Subscriptions
+from bot.tasks import watched
 from briefings.clock import Clock
 from briefings.compose import Composer
 from briefings.document import Briefing
@@ -135,7 +137,13 @@ class Scheduler:
     async def _heartbeat(self) -> None:
         # A coroutine on purpose: APScheduler runs plain functions in a thread, and the
         # SQLite connection belongs to the loop's thread.
-        self.courier.ledger.heartbeat()
+        try:
+            self.courier.ledger.heartbeat()
+        except Exception as err:
+            if not transient(err):
+                raise
+            # The next beat tries again; other processes wait HEARTBEAT_STALE first.
+            log.warning("heartbeat not recorded: %s", err)
 
     # -- jobs ----------------------------------------------------------------------------
 
@@ -192,7 +200,7 @@ class Scheduler:
         return delivery_key(sub, now.date().isoformat(), as_of)
 
     def _spawn(self, work: Coroutine[Any, Any, str]) -> asyncio.Task[str]:
-        task = asyncio.ensure_future(work)
+        task = watched(asyncio.ensure_future(work), "a scheduled run")
         self.runs.add(task)
         task.add_done_callback(self.runs.discard)
         return task
@@ -230,7 +238,17 @@ class Scheduler:
         if not briefings:
             return "nothing"
         key = self._key(sub)
-        return await self.courier.deliver(sub, key, now.date().isoformat(), briefings, attachment)
+        patience = self._patience(sub, now)
+        return await self.courier.deliver(
+            sub, key, now.date().isoformat(), briefings, attachment, patience=patience
+        )
+
+    def _patience(self, sub: Subscription, now: datetime) -> float:
+        """How long a refused claim may be retried: within the grace and the local day."""
+        scheduled = datetime.combine(now.date(), sub.at, tzinfo=now.tzinfo)
+        midnight = datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=now.tzinfo)
+        until = min(scheduled + self.grace, midnight)
+        return max((until - now).total_seconds(), 0.0)
 
     async def _compose(
         self, sub: Subscription, clock: Clock

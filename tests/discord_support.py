@@ -78,7 +78,7 @@ class MemoryDesk:
     def followed(self, caller: Caller) -> str | None:
         return None
 
-    def follow(self, caller: Caller, dossier: str) -> None:
+    async def follow(self, caller: Caller, dossier: str) -> None:
         return None
 
 

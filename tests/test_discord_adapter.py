@@ -341,7 +341,7 @@ class SlowDesk(MemoryDesk):
     def followed(self, caller: Caller) -> str | None:
         return None
 
-    def follow(self, caller: Caller, dossier: str) -> None:
+    async def follow(self, caller: Caller, dossier: str) -> None:
         return None
 
     async def subscribe(self, caller: Caller, command: Command) -> str:

@@ -171,7 +171,7 @@ class Desk:
     def followed(self, caller: Caller) -> str | None:
         return None
 
-    def follow(self, caller: Caller, dossier: str) -> None:
+    async def follow(self, caller: Caller, dossier: str) -> None:
         return None
 
 

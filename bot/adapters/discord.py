@@ -31,13 +31,14 @@ import discord
 from discord import app_commands
 from discord.http import MultipartParameters, Route
 
-from bot.adapters import AdapterError
+from bot.adapters import AdapterError, discord_gateway
 from bot.adapters.discord_embeds import (
     Payload,
     attach_file,
     reply_payloads,
 )
 from bot.adapters.discord_embeds import message_payloads as briefing_payloads
+from bot.adapters.discord_gateway import GatewayState
 from bot.adapters.rendered import RenderCache
 from bot.commands import (
     DESCRIPTIONS,
@@ -68,6 +69,11 @@ NONCE_LENGTH = 25
 RENDER_CACHE = 64
 # Long enough for discord.py's own waits (a 429 up to 30 s, 5xx back-off), then retry later.
 POST_TIMEOUT = 90.0
+# Back-off between logins when discord.py gives up on the gateway: 1 s, doubling to 60 s.
+RECONNECT_FIRST = 1.0
+RECONNECT_LAST = 60.0
+# Gateway close codes after which Discord will refuse us again: bad token, bad intents.
+FATAL_CLOSE_CODES = frozenset({4004, 4013, 4014})
 
 
 # -- autocomplete ranking ------------------------------------------------------------------
@@ -129,7 +135,7 @@ def commands_digest(payload: list[dict[str, Any]]) -> str:
 
 
 class AccordClient(discord.AutoShardedClient):
-    """The gateway client; its one job at start-up is to sync the commands once."""
+    """The gateway client: syncs the commands once per login and keeps `gateway` true."""
 
     def __init__(self, on_setup: Callable[[], Awaitable[None]], **options: Any) -> None:
         super().__init__(
@@ -138,10 +144,20 @@ class AccordClient(discord.AutoShardedClient):
             **options,
         )
         self._on_setup = on_setup
+        self.gateway = GatewayState()
 
     async def setup_hook(self) -> None:
         # Runs once per login, unlike on_ready (which fires again after every reconnect).
         await self._on_setup()
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.gateway.connected(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.gateway.connected(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self.gateway.lost(shard_id)
 
 
 # -- the adapter ---------------------------------------------------------------------------
@@ -166,17 +182,20 @@ class DiscordAdapter:
         self.store = store
         self.ready_timeout = ready_timeout
         self.answer_within = ANSWER_WITHIN
+        discord_gateway.install()
         self.client = AccordClient(
             self._setup,
             guild_ready_timeout=guild_ready_timeout,
             max_ratelimit_timeout=30.0,
         )
+        self._configured_shard_count = self.client.shard_count
         self.tree: app_commands.CommandTree[AccordClient] = app_commands.CommandTree(self.client)
         self.tree.add_command(build_group(self))
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self.poster = DiscordPoster(self.client)
         self.synced: bool | None = None  # whether the last start synced the commands
         self._runner: asyncio.Task[None] | None = None
+        self._stopping = False
         self._rendered = RenderCache(
             lambda briefing: [message_kwargs(p) for p in briefing_payloads(briefing)],
             size=RENDER_CACHE,
@@ -197,8 +216,7 @@ class DiscordAdapter:
         except (discord.HTTPException, aiohttp.ClientError, OSError) as err:
             await self.client.close()
             raise AdapterError(f"cannot reach Discord's API at {base}: {err}") from None
-        self._runner = asyncio.create_task(self.client.connect(reconnect=True))
-        self._runner.add_done_callback(_gateway_ended)
+        self._runner = asyncio.create_task(self._stay_connected(base))
         ready = asyncio.create_task(self.client.wait_until_ready())
         done, _ = await asyncio.wait(
             {ready, self._runner}, timeout=self.ready_timeout, return_when=asyncio.FIRST_COMPLETED
@@ -213,7 +231,54 @@ class DiscordAdapter:
         await self.stop()
         raise AdapterError(problem)
 
+    async def _stay_connected(self, base: str) -> None:
+        """Run the gateway; when discord.py gives up on it, log in again after a back-off.
+
+        discord.py reconnects and resumes by itself after ordinary drops. It ends the
+        client only on errors it does not expect; those are logged here and the
+        connection is made again, unless Discord refuses the token or the intents.
+        """
+        delay = RECONNECT_FIRST
+        while True:
+            started = asyncio.get_running_loop().time()
+            try:
+                await self.client.connect(reconnect=True)
+                return  # closed on purpose
+            except Exception as err:
+                self.client.gateway.lost()
+                if _refused_for_good(err):
+                    log.error("the Discord gateway connection ended for good: %s", err)
+                    raise
+                if self._stopping:
+                    return
+                log.error(
+                    "the Discord gateway connection ended (%s: %s); connecting again in %.0f s",
+                    type(err).__name__,
+                    str(err)[:200],
+                    delay,
+                )
+            if asyncio.get_running_loop().time() - started > RECONNECT_LAST:
+                delay = RECONNECT_FIRST  # it had been up a while: this is a new failure
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_LAST)
+            if self._stopping:
+                return
+            await self._login_again(base)
+
+    async def _login_again(self, base: str) -> None:
+        assert self.settings.discord_token is not None
+        with contextlib.suppress(Exception):
+            await self.client.close()
+        discord_gateway.reopen(self.client, self._configured_shard_count)
+        Route.BASE = base
+        try:
+            await self.client.login(self.settings.discord_token.get_secret_value())
+        except Exception as err:
+            # connect() then fails at once and the next back-off follows.
+            log.error("cannot log in to Discord's API at %s again: %s", base, err)
+
     async def stop(self) -> None:
+        self._stopping = True
         await self.client.close()
         if self._runner is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -383,11 +448,11 @@ class RenderedEmbed(discord.Embed):
         return self._rendered
 
 
-def _gateway_ended(runner: asyncio.Task[None]) -> None:
-    # discord.py reconnects by itself; it gives up only on errors it cannot fix
-    # (a revoked token, intents Discord refuses), and then the operator must know.
-    if not runner.cancelled() and (err := runner.exception()) is not None:
-        log.error("the Discord gateway connection ended for good: %s", err)
+def _refused_for_good(err: Exception) -> bool:
+    """Whether Discord refused the token or the intents: logging in again cannot help."""
+    if isinstance(err, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+        return True
+    return isinstance(err, discord.ConnectionClosed) and err.code in FATAL_CLOSE_CODES
 
 
 def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> dict[str, Any]:

@@ -347,6 +347,22 @@ class FakeDiscord:
             seq[0] += 1
             await ws.send_str(json.dumps({"op": 0, "t": event, "s": seq[0], "d": data}))
 
+    async def send_raw(self, frame: str) -> None:
+        """Send one gateway frame exactly as given (any text, valid JSON or not) to every shard."""
+        for ws, _ in list(self._sockets):
+            await ws.send_str(frame)
+
+    def interaction_frame(self, name: str, options: list[dict[str, Any]]) -> tuple[str, str]:
+        """An INTERACTION_CREATE frame as JSON text, and its token, for `send_raw`."""
+        data = {"id": str(next(self._ids)), "name": name, "type": 1, "options": options}
+        data["guild_id"] = str(GUILD_ID)
+        payload = self._interaction(
+            2, data, guild_id=GUILD_ID, channel_id=CHANNEL_ID, permissions=EVERYONE, user_id=USER_ID
+        )
+        self.answers[payload["token"]] = []
+        frame = json.dumps({"op": 0, "t": "INTERACTION_CREATE", "s": None, "d": payload})
+        return frame, str(payload["token"])
+
     async def wait_answers(self, token: str, count: int = 1, timeout: float = 5.0) -> list[Answer]:
         """The answers to one interaction, once there are at least `count`."""
 
