@@ -128,7 +128,9 @@ def many_dossiers_table(tmp: Path, runs: int = 100) -> list[str]:
         timed = []
         for store in (one, many):
             view = store.view("bench-00" if store is one else f"bench-{MANY_DOSSIERS // 2:02d}")
-            timed.append(median_ms(partial(compose_and_render, view, kind, clock, render_json), runs))
+            timed.append(
+                median_ms(partial(compose_and_render, view, kind, clock, render_json), runs)
+            )
         ratio = timed[1] / timed[0]
         verdicts.append(ratio <= MANY_TARGET)
         rows.append(f"| {kind} | {timed[0]:.2f} ms | {timed[1]:.2f} ms | {ratio:.2f}x |")

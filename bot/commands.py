@@ -18,8 +18,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.delivery import Attachment
-from briefings.clock import Clock, InputError, parse_day, parse_zone
 from briefings.catalogue import overview
+from briefings.clock import Clock, InputError, parse_day, parse_zone
 from briefings.compose import Composer
 from briefings.document import Briefing
 from briefings.store import Store
@@ -454,8 +454,7 @@ def dossiers_text(store: Store, today: date, followed: str) -> str:
         else:
             to_come = "no deadline to come"
         lines.append(
-            f"• `{entry.slug}`: {entry.title}, signed {entry.signed.isoformat()}; "
-            f"{to_come}{mark}"
+            f"• `{entry.slug}`: {entry.title}, signed {entry.signed.isoformat()}; {to_come}{mark}"
         )
     lines.append("Brief on one once with `dossier:SLUG`, or `/accord follow SLUG`.")
     return "\n".join(lines)

@@ -94,7 +94,9 @@ class Desk:
         one (for `/accord digest`)."""
         digests = [
             s
-            for s in self.subscriptions.for_channel(caller.platform, caller.workspace, caller.channel)
+            for s in self.subscriptions.for_channel(
+                caller.platform, caller.workspace, caller.channel
+            )
             if s.kind == "digest"
         ]
         digests.sort(key=lambda s: s.dossier != dossier)

@@ -178,8 +178,10 @@ class Subscriptions:
         zone or offsets left out keep their earlier values; `chart` and `passed` are on
         only when asked for again."""
         existing = self.find(platform, workspace, channel, kind, dossier)
-        sub_id = existing.id if existing else subscription_id(
-            platform, workspace, channel, kind, dossier
+        sub_id = (
+            existing.id
+            if existing
+            else subscription_id(platform, workspace, channel, kind, dossier)
         )
         default_at = DEFAULT_DIGEST_TIME if kind == "digest" else DEFAULT_REMINDER_TIME
         now = _now()

@@ -55,9 +55,7 @@ class Artifacts:
         store = self._reader(dossier)
         key = ("chart", start, end, *self._context(store, clock))
         with self._lock:
-            return self._cached(key) or self._keep(
-                key, self._make_chart(store, clock, start, end)
-            )
+            return self._cached(key) or self._keep(key, self._make_chart(store, clock, start, end))
 
     def calendar(
         self, clock: Clock, with_events: bool = False, dossier: str | None = None

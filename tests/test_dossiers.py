@@ -25,7 +25,9 @@ from briefings.store import Store, UnknownDossier, shipped_dossier_paths
 SCRIPT = Path(sys.executable).parent / "accord-bot"
 
 
-def run(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, db: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
     environ.update(env or {}, ACCORD_DB=str(db))
     return subprocess.run(
@@ -154,13 +156,17 @@ def test_ics_uids_are_distinct_per_dossier(tmp_path: Path) -> None:
     uids: dict[str, set[str]] = {}
     for slug in ("doha-2020", "colombia-2016"):
         out = tmp_path / f"{slug}.ics"
-        result = run("export", "ics", "--dossier", slug, "--as-of", "2021-01-01", "--out", str(out), db=db)
+        result = run(
+            "export", "ics", "--dossier", slug, "--as-of", "2021-01-01", "--out", str(out), db=db
+        )
         assert result.returncode == 0, result.stderr
         text = out.read_text()
         uids[slug] = {line[4:] for line in text.splitlines() if line.startswith("UID:")}
         again = tmp_path / f"{slug}-again.ics"
         run("export", "ics", "--dossier", slug, "--as-of", "2021-01-01", "--out", str(again), db=db)
-        assert {line[4:] for line in again.read_text().splitlines() if line.startswith("UID:")} == uids[slug]
+        assert {
+            line[4:] for line in again.read_text().splitlines() if line.startswith("UID:")
+        } == uids[slug]
     assert uids["doha-2020"] and uids["colombia-2016"]
     assert not uids["doha-2020"] & uids["colombia-2016"]
     assert any("colombia-2016-weapons-laydown" in u for u in uids["colombia-2016"])
@@ -170,7 +176,15 @@ def test_chart_takes_the_dossier(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     out = tmp_path / "c.png"
     result = run(
-        "brief", "chart", "--dossier", "colombia-2016", "--as-of", "2017-07-01", "--out", str(out), db=db
+        "brief",
+        "chart",
+        "--dossier",
+        "colombia-2016",
+        "--as-of",
+        "2017-07-01",
+        "--out",
+        str(out),
+        db=db,
     )
     assert result.returncode == 0, result.stderr
     assert "colombia-2016" in result.stdout and out.read_bytes().startswith(b"\x89PNG")
@@ -224,14 +238,22 @@ def test_existing_subscriptions_migrate_to_the_dossier_they_were_made_under(tmp_
     assert set(migrated) == {"digest", "reminders"}
     digest = migrated["digest"]
     assert digest.dossier == "doha-2020" and digest.id == "slack:T1:C1:digest"
-    assert (digest.at.isoformat(), digest.zone, digest.with_chart) == ("07:30:00", "Europe/Berlin", True)
+    assert (digest.at.isoformat(), digest.zone, digest.with_chart) == (
+        "07:30:00",
+        "Europe/Berlin",
+        True,
+    )
     assert migrated["reminders"].offsets == (7, 1)
     # The delivery key is the one of before: today's digest is not posted again.
     assert not Ledger(store.db).claim(delivery_key(digest, today, None), digest.id, "digest", today)
     # Subscribing again updates that row; the other dossier gets a row of its own.
-    again, created = subs.upsert("slack", "T1", "C1", "digest", dossier="doha-2020", by="U2", zone=None)
+    again, created = subs.upsert(
+        "slack", "T1", "C1", "digest", dossier="doha-2020", by="U2", zone=None
+    )
     assert not created and again.id == digest.id and again.zone == "Europe/Berlin"
-    other, created = subs.upsert("slack", "T1", "C1", "digest", dossier="colombia-2016", by="U2", zone=None)
+    other, created = subs.upsert(
+        "slack", "T1", "C1", "digest", dossier="colombia-2016", by="U2", zone=None
+    )
     assert created and other.id != digest.id
     assert sorted((s.kind, s.dossier) for s in subs.for_channel("slack", "T1", "C1")) == [
         ("digest", "colombia-2016"),

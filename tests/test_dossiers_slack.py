@@ -24,7 +24,12 @@ async def say(bot: Bot, fake: FakeSlack, text: str, user: str = "U0USER") -> dic
     before = len(fake.responses)
     async with aiohttp.ClientSession() as session:
         status, _ = await post_command(
-            session, bot.adapters[0], fake, text, user=user, channel=CHANNEL  # type: ignore[arg-type]
+            session,
+            bot.adapters[0],
+            fake,
+            text,
+            user=user,
+            channel=CHANNEL,  # type: ignore[arg-type]
         )
     assert status == 200
     answers = await fake.wait_responses(before + 1)
@@ -92,7 +97,9 @@ async def test_one_digest_of_each_dossier_across_restarts(tmp_path: Path) -> Non
                 await say(bot, fake, "follow colombia-2016", user="U0BOSS")
                 one = await say(bot, fake, "subscribe digest 08:00 UTC", user="U0BOSS")
                 assert "of `colombia-2016`" in shown(one)
-                two = await say(bot, fake, "subscribe digest 08:00 UTC dossier:doha-2020", user="U0BOSS")
+                two = await say(
+                    bot, fake, "subscribe digest 08:00 UTC dossier:doha-2020", user="U0BOSS"
+                )
                 assert "Subscribed" in shown(two) and "of `doha-2020`" in shown(two)
                 listed = await say(bot, fake, "subscriptions")
                 assert str(listed["text"]).count("daily digest at 08:00 UTC") == 2
@@ -112,7 +119,9 @@ async def test_one_digest_of_each_dossier_across_restarts(tmp_path: Path) -> Non
             try:
                 assert bot.scheduler._catching_up is not None
                 await bot.scheduler._catching_up
-                stopped = await say(bot, fake, "unsubscribe digest dossier:colombia-2016", user="U0BOSS")
+                stopped = await say(
+                    bot, fake, "unsubscribe digest dossier:colombia-2016", user="U0BOSS"
+                )
                 assert "digest of `colombia-2016`" in shown(stopped)
                 assert [s.dossier for s in bot.subscriptions.all()] == ["doha-2020"]
             finally:

@@ -473,9 +473,7 @@ def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> di
 
 def build_group(adapter: DiscordAdapter) -> app_commands.Group:
     """`/accord` with its subcommands and typed options (see docs: interface.md)."""
-    accord = app_commands.Group(
-        name="accord", description="Sourced briefings on peace agreements"
-    )
+    accord = app_commands.Group(name="accord", description="Sourced briefings on peace agreements")
     subscribe = app_commands.Group(
         name="subscribe", description=DESCRIPTIONS["subscribe"], parent=accord
     )
