@@ -103,6 +103,9 @@ def zone_names() -> tuple[str, ...]:
     return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
 
 
+DOSSIER_HINT = "Another dossier, once (default: the one this channel follows)"
+
+
 def choices(values: Iterable[str]) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=v[:100], value=v[:100]) for v in values]
 
@@ -414,16 +417,38 @@ class DiscordAdapter:
 
     # -- autocomplete --------------------------------------------------------------------
 
+    def _dossier_view(self, interaction: Interaction) -> Store:
+        """The dossier an option is being typed for: the `dossier` option when it names
+        one, else the channel's."""
+        typed = getattr(interaction.namespace, "dossier", None)
+        if isinstance(typed, str) and self.store.has(typed.strip().lower()):
+            return self.store.view(typed.strip().lower())
+        return self.store.view(self.dispatcher.dossier_of(self.caller(interaction)))
+
     async def complete_deadline(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return choices(rank(self.store.deadline_slugs(), current))
+        return choices(rank(self._dossier_view(interaction).deadline_slugs(), current))
+
+    async def complete_dossier(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """By slug or by title: `col` and `final agreement` both find a dossier."""
+        found = self.store.dossiers()
+        titles = {d.slug: d.title for d in found}
+        typed = current.strip().lower()
+        slugs = rank(titles, current)
+        slugs += [s for s in titles if s not in slugs and typed in titles[s].lower()]
+        return [
+            app_commands.Choice(name=f"{s} · {titles[s]}"[:100], value=s)
+            for s in slugs[:MAX_CHOICES]
+        ]
 
     async def complete_event(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         today = self.dispatcher.clock().today()
-        ids = self.store.event_ids(today)
+        ids = self._dossier_view(interaction).event_ids(today)
         # Newest first when nothing is typed: the likeliest to be asked about.
         return choices(rank(reversed(ids) if not current.strip() else ids, current))
 
@@ -479,86 +504,131 @@ def build_group(adapter: DiscordAdapter) -> app_commands.Group:
     )
 
     @accord.command(name="status", description=DESCRIPTIONS["status"])
-    async def status(interaction: Interaction) -> None:
-        await adapter.run(interaction, "status", {})
+    @app_commands.describe(dossier=DOSSIER_HINT)
+    @app_commands.autocomplete(dossier=adapter.complete_dossier)
+    async def status(interaction: Interaction, dossier: str | None = None) -> None:
+        await adapter.run(interaction, "status", {"dossier": dossier})
 
     @accord.command(name="countdown", description=DESCRIPTIONS["countdown"])
-    @app_commands.describe(deadline="One deadline (leave empty for all)")
-    @app_commands.autocomplete(deadline=adapter.complete_deadline)
-    async def countdown(interaction: Interaction, deadline: str | None = None) -> None:
-        await adapter.run(interaction, "countdown", {"deadline": deadline})
+    @app_commands.describe(deadline="One deadline (leave empty for all)", dossier=DOSSIER_HINT)
+    @app_commands.autocomplete(deadline=adapter.complete_deadline, dossier=adapter.complete_dossier)
+    async def countdown(
+        interaction: Interaction, deadline: str | None = None, dossier: str | None = None
+    ) -> None:
+        await adapter.run(interaction, "countdown", {"deadline": deadline, "dossier": dossier})
 
     @accord.command(name="timeline", description=DESCRIPTIONS["timeline"])
     @app_commands.rename(start="from", end="to")
-    @app_commands.describe(start="First day, YYYY-MM-DD", end="Last day, YYYY-MM-DD", page="Page")
+    @app_commands.describe(
+        start="First day, YYYY-MM-DD", end="Last day, YYYY-MM-DD", page="Page", dossier=DOSSIER_HINT
+    )
+    @app_commands.autocomplete(dossier=adapter.complete_dossier)
     async def timeline(
         interaction: Interaction,
         start: str | None = None,
         end: str | None = None,
         page: app_commands.Range[int, 1, MAX_PAGE] | None = None,
+        dossier: str | None = None,
     ) -> None:
-        await adapter.run(interaction, "timeline", {"from": start, "to": end, "page": page})
+        options = {"from": start, "to": end, "page": page, "dossier": dossier}
+        await adapter.run(interaction, "timeline", options)
 
     @accord.command(name="event", description=DESCRIPTIONS["event"])
     @app_commands.rename(event_id="id")
-    @app_commands.describe(event_id="The event's id (see /accord timeline)")
-    @app_commands.autocomplete(event_id=adapter.complete_event)
-    async def event(interaction: Interaction, event_id: str) -> None:
-        await adapter.run(interaction, "event", {"id": event_id})
+    @app_commands.describe(event_id="The event's id (see /accord timeline)", dossier=DOSSIER_HINT)
+    @app_commands.autocomplete(event_id=adapter.complete_event, dossier=adapter.complete_dossier)
+    async def event(interaction: Interaction, event_id: str, dossier: str | None = None) -> None:
+        await adapter.run(interaction, "event", {"id": event_id, "dossier": dossier})
 
     @accord.command(name="digest", description=DESCRIPTIONS["digest"])
-    async def digest(interaction: Interaction) -> None:
-        await adapter.run(interaction, "digest", {})
+    @app_commands.describe(dossier=DOSSIER_HINT)
+    @app_commands.autocomplete(dossier=adapter.complete_dossier)
+    async def digest(interaction: Interaction, dossier: str | None = None) -> None:
+        await adapter.run(interaction, "digest", {"dossier": dossier})
 
     @subscribe.command(name="digest", description="Post the daily digest to this channel")
     @app_commands.describe(
         time="Local time, HH:MM (default 08:00)",
         zone="Time zone, Area/City (default: the bot's zone)",
         chart="Attach the timeline picture",
+        dossier=DOSSIER_HINT,
     )
-    @app_commands.autocomplete(zone=adapter.complete_zone)
+    @app_commands.autocomplete(zone=adapter.complete_zone, dossier=adapter.complete_dossier)
     async def subscribe_digest(
         interaction: Interaction,
         time: str | None = None,
         zone: str | None = None,
         chart: bool = False,
+        dossier: str | None = None,
     ) -> None:
-        options = {"time": time, "zone": zone, "chart": chart}
+        options = {"time": time, "zone": zone, "chart": chart, "dossier": dossier}
         await adapter.run(interaction, "digest", options, group="subscribe")
 
     @subscribe.command(name="reminders", description="Post countdown reminders to this channel")
     @app_commands.describe(
-        offsets="Days before each deadline, e.g. 30,7,1,0", passed="Also remind of passed ones"
+        offsets="Days before each deadline, e.g. 30,7,1,0",
+        passed="Also remind of passed ones",
+        dossier=DOSSIER_HINT,
     )
+    @app_commands.autocomplete(dossier=adapter.complete_dossier)
     async def subscribe_reminders(
-        interaction: Interaction, offsets: str | None = None, passed: bool = False
+        interaction: Interaction,
+        offsets: str | None = None,
+        passed: bool = False,
+        dossier: str | None = None,
     ) -> None:
-        options = {"offsets": offsets, "passed": passed}
+        options = {"offsets": offsets, "passed": passed, "dossier": dossier}
         await adapter.run(interaction, "reminders", options, group="subscribe")
 
     @accord.command(name="unsubscribe", description=DESCRIPTIONS["unsubscribe"])
-    @app_commands.describe(kind="What to stop (default: all)")
+    @app_commands.describe(
+        kind="What to stop (default: all)", dossier="Of this dossier only (default: of every one)"
+    )
+    @app_commands.autocomplete(dossier=adapter.complete_dossier)
     async def unsubscribe(
-        interaction: Interaction, kind: Literal["digest", "reminders", "all"] = "all"
+        interaction: Interaction,
+        kind: Literal["digest", "reminders", "all"] = "all",
+        dossier: str | None = None,
     ) -> None:
-        await adapter.run(interaction, "unsubscribe", {"kind": kind})
+        await adapter.run(interaction, "unsubscribe", {"kind": kind, "dossier": dossier})
 
     @accord.command(name="subscriptions", description=DESCRIPTIONS["subscriptions"])
     async def subscriptions(interaction: Interaction) -> None:
         await adapter.run(interaction, "subscriptions", {})
 
+    @accord.command(name="dossiers", description=DESCRIPTIONS["dossiers"])
+    async def dossiers(interaction: Interaction) -> None:
+        await adapter.run(interaction, "dossiers", {})
+
+    @accord.command(name="follow", description=DESCRIPTIONS["follow"])
+    @app_commands.describe(dossier="The dossier this channel follows from now on")
+    @app_commands.autocomplete(dossier=adapter.complete_dossier)
+    async def follow(interaction: Interaction, dossier: str) -> None:
+        await adapter.run(interaction, "follow", {"dossier": dossier})
+
     @accord.command(name="chart", description=DESCRIPTIONS["chart"])
     @app_commands.rename(start="from", end="to")
-    @app_commands.describe(start="First day, YYYY-MM-DD", end="Last day, YYYY-MM-DD")
+    @app_commands.describe(
+        start="First day, YYYY-MM-DD", end="Last day, YYYY-MM-DD", dossier=DOSSIER_HINT
+    )
+    @app_commands.autocomplete(dossier=adapter.complete_dossier)
     async def chart(
-        interaction: Interaction, start: str | None = None, end: str | None = None
+        interaction: Interaction,
+        start: str | None = None,
+        end: str | None = None,
+        dossier: str | None = None,
     ) -> None:
-        await adapter.run(interaction, "chart", {"from": start, "to": end})
+        await adapter.run(interaction, "chart", {"from": start, "to": end, "dossier": dossier})
 
     @accord.command(name="calendar", description=DESCRIPTIONS["calendar"])
-    @app_commands.describe(events="Include the dated events, not only the deadlines")
-    async def calendar(interaction: Interaction, events: bool = False) -> None:
-        await adapter.run(interaction, "calendar", {"events": events})
+    @app_commands.describe(
+        events="Include the dated events, not only the deadlines", dossier=DOSSIER_HINT
+    )
+    @app_commands.autocomplete(dossier=adapter.complete_dossier)
+    async def calendar(
+        interaction: Interaction, events: bool = False, dossier: str | None = None
+    ) -> None:
+        await adapter.run(interaction, "calendar", {"events": events, "dossier": dossier})
 
     @accord.command(name="help", description=DESCRIPTIONS["help"])
     async def help_(interaction: Interaction) -> None:
