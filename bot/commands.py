@@ -272,7 +272,7 @@ def _build(name: str, options: dict[str, str], positional: list[str]) -> Command
     command = _build_one(name, options, positional)
     if dossier is None:
         return command
-    if name in ("help", "dossiers", "follow", "subscriptions"):
+    if name in ("dossiers", "follow", "subscriptions"):
         raise CommandError(f"`{name}` does not take a dossier.", USAGE[name])
     return replace(command, dossier=dossier.strip().lower())
 
