@@ -24,7 +24,7 @@ from waiting import eventually
 DUE = datetime(2026, 3, 7, 8, 0, tzinfo=UTC)
 __all__ = ["traveller"]  # the shared clock fixture
 
-POSTED = ["console:console:utc:digest|2026-03-07"]
+POSTED = ["console:console:utc:digest:doha-2020|2026-03-07"]
 
 
 def _loop_stays_free(samples: list[float]) -> None:
