@@ -31,6 +31,7 @@ from discord_support import running_bot, sub  # noqa: E402
 from fakes.discord import FakeDiscord  # noqa: E402
 
 P50_RATIO = 1.3
+METRICS_COST = 0.05  # metrics on: p50 within 5% of metrics off
 P99_MAX_MS = 50.0
 ISOLATED_PAUSE = 0.002  # seconds between interactions in the one-at-a-time rows
 
@@ -77,9 +78,11 @@ async def minimal_bot(fake: FakeDiscord, count: int, pause: float) -> list[float
         await asyncio.gather(runner, return_exceptions=True)
 
 
-async def accord_bot(fake: FakeDiscord, count: int, pause: float) -> list[float]:
+async def accord_bot(
+    fake: FakeDiscord, count: int, pause: float, *, metered: bool = False
+) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
-        async with running_bot(Path(tmp), fake=fake):
+        async with running_bot(Path(tmp), fake=fake, metered=metered):
             return await measure(fake, count, pause)
 
 
@@ -97,6 +100,8 @@ async def main(count: int) -> int:
             rows.append(
                 ("accord-bot /accord status", spacing, await accord_bot(fake, count, pause))
             )
+            metered = await accord_bot(fake, count, pause, metered=True)
+            rows.append(("accord-bot, metrics on", spacing, metered))
     finally:
         await fake.close()
     print(
@@ -109,7 +114,7 @@ async def main(count: int) -> int:
         print(f"| {name:<26} | {spacing:<13} | {p50:7.2f} | {p99:7.2f} | {mean:7.2f} |")
     ok = True
     for spacing in ("one at a time", "back to back"):
-        floor, ours = (s for _, sp, s in rows if sp == spacing)
+        floor, ours, metered = (s for _, sp, s in rows if sp == spacing)
         ratio = percentile(ours, 50) / percentile(floor, 50)
         p99 = percentile(ours, 99)
         met = ratio <= P50_RATIO and p99 < P99_MAX_MS
@@ -117,6 +122,13 @@ async def main(count: int) -> int:
         print(
             f"{spacing}: p50 {ratio:.2f}x the minimal bot's (target <= {P50_RATIO}x), "
             f"p99 {p99:.1f} ms (target < {P99_MAX_MS:.0f} ms): {'met' if met else 'NOT met'}"
+        )
+        cost = percentile(metered, 50) / percentile(ours, 50) - 1
+        cheap = cost <= METRICS_COST
+        ok = ok and (cheap or spacing == "back to back")
+        print(
+            f"{spacing}: metrics on, p50 {cost:+.1%} vs off "
+            f"(target within {METRICS_COST:.0%}): {'met' if cheap else 'NOT met'}"
         )
     return 0 if ok else 1
 

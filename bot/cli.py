@@ -383,3 +383,47 @@ def run() -> None:
     except InputError as err:
         fail(str(err))
     sys.exit(code)
+
+
+@main.command()
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="New file.")
+def backup(out: Path) -> None:
+    """A consistent copy of the store (ACCORD_DB), safe while the bot runs."""
+    from bot.ops.backup import BackupError
+    from bot.ops.backup import backup as take
+
+    db = EngineEnv.read().db_path
+    try:
+        taken = take(db, out)
+    except BackupError as err:
+        fail(str(err), 1)
+    click.echo(f"backed up {db} to {out} at {taken}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def restore(file: Path) -> None:
+    """Put a backup in place of the store (ACCORD_DB); the bot must be stopped."""
+    from bot.ops.backup import BackupError
+    from bot.ops.backup import restore as put_back
+
+    db = EngineEnv.read().db_path
+    try:
+        kept = put_back(file, db)
+    except BackupError as err:
+        fail(str(err), 1)
+    beside = f"; the replaced store is kept at {kept}" if kept else ""
+    click.echo(f"restored {file} to {db}{beside}")
+
+
+@main.command()
+def doctor() -> None:
+    """Check settings, zones, the store and each configured token; one line per check."""
+    import asyncio
+
+    from bot.ops.doctor import run_checks
+
+    checks = asyncio.run(run_checks())
+    for check in checks:
+        click.echo(check.line())
+    sys.exit(0 if all(c.ok for c in checks) else 1)

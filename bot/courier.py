@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +76,15 @@ class Courier:
             for p in posters
         }
         self.in_flight: set[asyncio.Task[str]] = set()
+        # (platform, kind, result) of every post attempt: the metrics hook.
+        self.observe: Callable[[str, str, str], None] = lambda platform, kind, result: None
+        # After a restore from backup: deliveries for local days up to this one ask the
+        # platform first whether they arrived (the backup's ledger predates them).
+        self.confirm_through: str | None = None
+        # Set on a graceful stop: no new claims; posts already claimed may finish.
+        self.closing = False
+        # Told of every pause (the notices hook).
+        self.on_pause: Callable[[Subscription, str], None] = lambda sub, reason: None
 
     def platform_stopped(self, platform: str) -> str | None:
         lane = self.lanes.get(platform)
@@ -96,7 +105,7 @@ class Courier:
         A store that refuses the claim (locked, full) is asked again with back-off for
         `patience` seconds; only then is the post given up, as `store-unavailable`.
         """
-        if self.platform_stopped(sub.platform):
+        if self.platform_stopped(sub.platform) or self.closing:
             return "skipped"
         try:
             claimed = await written(
@@ -107,8 +116,11 @@ class Courier:
         except StoreUnavailable:
             return "store-unavailable"
         if not claimed:
+            self.observe(sub.platform, sub.kind, "skipped_duplicate")
             return "duplicate"
-        return await self._tracked(self._post_all(sub, key, briefings, attachment))
+        confirm = self.confirm_through is not None and local_date <= self.confirm_through
+        work = self._post_all(sub, key, briefings, attachment, resuming=confirm)
+        return await self._tracked(work)
 
     async def settle(
         self,
@@ -118,6 +130,8 @@ class Courier:
         attachment: Attachment | None = None,
     ) -> str:
         """Finish an orphaned claim: post each part the platform has not seen arrive."""
+        if self.closing:
+            return "taken"
         if not await written(lambda: self.ledger.adopt(claim), f"the adoption of {claim.key}"):
             return "taken"
         if sub is None or sub.paused:
@@ -162,6 +176,7 @@ class Courier:
             result = await self._post_one(
                 sub, target, part_key, briefing, attachment if index == 0 else None
             )
+            self.observe(sub.platform, sub.kind, result.status)
             if result.status != "delivered":
                 status = result.status
                 await self._record(sub, key, result)
@@ -202,12 +217,19 @@ class Courier:
                     result = PostResult("retry", f"network error: {err.__class__.__name__}")
             if result.status != "retry":
                 return result
+            self.observe(sub.platform, sub.kind, "retried")
             delay = (
                 result.retry_after
                 if result.retry_after is not None
                 else (self.base_backoff * 2**attempt)
             )
-            log.info("retrying %s in %.1fs: %s", key, delay, result.reason)
+            log.info(
+                "retrying %s in %.1fs: %s",
+                key,
+                delay,
+                result.reason,
+                extra={"platform": sub.platform, "channel": sub.channel, "key": key},
+            )
             await asyncio.sleep(min(delay, MAX_BACKOFF))
         return PostResult("failed", f"gave up after {MAX_ATTEMPTS} attempts: {result.reason}")
 
@@ -216,7 +238,13 @@ class Courier:
             await written(
                 lambda: self.subscriptions.pause(sub.id, result.reason), f"the pause of {sub.id}"
             )
-            log.warning("paused %s: %s", sub.id, result.reason)
+            self.on_pause(sub, result.reason)
+            log.warning(
+                "paused %s: %s",
+                sub.id,
+                result.reason,
+                extra={"platform": sub.platform, "channel": sub.channel, "key": key},
+            )
         elif result.status == "fatal":
             lane = self.lanes[sub.platform]
             if not lane.stopped:

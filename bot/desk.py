@@ -9,6 +9,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.commands import Caller, Command, CommandError
+from bot.ops.notices import last_delivery
 from bot.persist import StoreUnavailable, written
 from bot.scheduler import Scheduler
 from bot.subscriptions import Subscription, Subscriptions
@@ -138,5 +139,8 @@ class Desk:
                 f"{self.default_zone}` or `/accord subscribe reminders`."
             )
         lines = ["This channel receives:"]
-        lines += [describe_subscription(s, self.scheduler.next_run(s)) for s in subs]
+        for sub in subs:
+            lines.append(describe_subscription(sub, self.scheduler.next_run(sub)))
+            if last := last_delivery(self.subscriptions.db, sub):
+                lines.append(f"  {last}")
         return "\n".join(lines)

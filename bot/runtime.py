@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 from datetime import timedelta
 from typing import Protocol, TextIO
@@ -20,6 +21,11 @@ from bot.courier import Courier
 from bot.delivery import Poster
 from bot.desk import Desk
 from bot.ledger import Ledger
+from bot.ops import backup, health, logs
+from bot.ops.http import OpsServer
+from bot.ops.metered import MeteredDispatcher
+from bot.ops.metrics import Metrics
+from bot.ops.notices import PauseNotices
 from bot.persist import BUSY_TIMEOUT_MS
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -29,6 +35,9 @@ from briefings.compose import Composer
 from briefings.store import Store
 
 log = logging.getLogger("accord")
+
+# Seconds a stop gives in-flight posts (then a second to record the rest).
+STOP_GRACE = 8.0
 
 
 class Adapter(Protocol):
@@ -80,10 +89,12 @@ class Bot:
         default_zone = ZoneInfo(settings.accord_tz)
         self.composer = Composer(self.store)
         artifacts = _artifacts(self.store)
-        self.dispatcher = Dispatcher(
+        self.metrics = Metrics()
+        self.dispatcher: Dispatcher = MeteredDispatcher(
             self.composer,
             lambda: Clock(default_zone, as_of),
             artifacts=artifacts,
+            metrics=self.metrics,
             default_dossier=settings.accord_dossier,
         )
         self.adapters = _platform_adapters(settings, self.dispatcher, self.store)
@@ -109,11 +120,61 @@ class Bot:
         )
         self.dispatcher.desk = Desk(self.subscriptions, self.scheduler, settings.accord_tz)
         self._started: list[Adapter] = []
+        self.courier.observe = self.metrics.post
+        self.courier.confirm_through = backup.confirm_through(self.store.db)
+        senders = {
+            a.platform: a.poster.direct_message
+            for a in self.adapters
+            if hasattr(a.poster, "direct_message")
+        }
+        self.notices = PauseNotices(self.store.db, senders)
+        self.courier.on_pause = self.notices.paused
+        self.readiness = health.Readiness()
+        self.watch = health.SchedulerWatch(self.scheduler, self.metrics.scheduler_lag.set)
+        self.ops = OpsServer(self.readiness, self.metrics, self._refresh_metrics)
+        self._ops_shared = self._share_ops_port()
+
+    def _share_ops_port(self) -> bool:
+        """Serve the operators' endpoints on Slack's HTTP-mode server when the ports match."""
+        port = self.settings.accord_http_port
+        for adapter in self.adapters:
+            if getattr(adapter, "mode", None) == "http" and port == self.settings.slack_port:
+                adapter.extra_routes.extend(self.ops.routes())  # type: ignore[attr-defined]
+                return True
+        return False
+
+    def _refresh_metrics(self) -> None:
+        self.metrics.refresh(self.store.db)
+
+    def _watch(self, adapter: Adapter) -> None:
+        if adapter.platform == "discord":
+            self.readiness.add("discord", health.discord_check(adapter.client))  # type: ignore[attr-defined]
+        elif adapter.platform == "slack":
+            self.readiness.add("slack", health.slack_check(adapter))
+        else:
+            self.readiness.add(adapter.platform, health.failed_check(health.READY))
 
     async def start(self) -> None:
-        """Start every adapter (AdapterError if one cannot), then the scheduler."""
+        """Start the operators' endpoints, every adapter (AdapterError if one cannot), then
+        the scheduler."""
+        self.readiness.add("scheduler", self.watch.check)
+        self.readiness.add("store", health.store_check(self.store))
+        if self.settings.accord_http_port and not self._ops_shared:
+            host, port = self.settings.accord_http_host, self.settings.accord_http_port
+            try:
+                await self.ops.start(host, port)
+            except OSError as err:
+                raise AdapterError(
+                    f"cannot serve ACCORD_HTTP_HOST:ACCORD_HTTP_PORT {host}:{port}: {err.strerror}"
+                ) from None
         for adapter in self.adapters:
-            await adapter.start()
+            self._watch(adapter)
+            try:
+                await adapter.start()
+            except AdapterError as err:
+                failed = "rejected" if "rejected" in str(err) else "failed"
+                self.readiness.add(adapter.platform, health.failed_check(failed))
+                raise
             self._started.append(adapter)
             log.info("%s adapter started", adapter.platform)
         self.scheduler.start()
@@ -128,11 +189,16 @@ class Bot:
             waiting.cancel()
 
     async def stop(self) -> None:
-        """In-flight posts finish or are recorded; scheduler, adapters and store close."""
-        await self.scheduler.stop()
+        """No new posts start; in-flight ones get STOP_GRACE seconds to finish, the rest
+        are recorded as interrupted (the next start completes them); then scheduler,
+        adapters and store close. Fits Docker's default 10 s stop."""
+        self.courier.closing = True
+        await self.scheduler.stop(timeout=STOP_GRACE)
+        await self.notices.drain()
         for adapter in reversed(self._started):
             await adapter.stop()
         self._started.clear()
+        await self.ops.stop()
         self.store.close()
 
 
@@ -144,7 +210,13 @@ async def serve(
     stdout: TextIO | None = None,
 ) -> int:
     """Run until `stop` is set (or the console's input ends); 0 on a clean stop."""
-    bot = Bot(settings, stdin=stdin, stdout=stdout)
+    try:
+        bot = Bot(settings, stdin=stdin, stdout=stdout)
+    except (sqlite3.Error, OSError) as err:
+        message = f"cannot open the store at {settings.accord_db} (ACCORD_DB): {err}"
+        log.error("%s", message)
+        print(f"accord-bot: error: {message}", file=sys.stderr)
+        return 1
     try:
         await bot.start()
         await bot.wait(stop or asyncio.Event())
@@ -158,13 +230,6 @@ async def serve(
 
 
 def run_bot() -> int:
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # APScheduler logs every job run at INFO; our own loggers say what matters.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         settings = Settings()
     except ValidationError as err:
@@ -173,6 +238,7 @@ def run_bot() -> int:
         )
         print(f"accord-bot: error: bad setting: {problems}", file=sys.stderr)
         return 2
+    logs.configure(settings.accord_log_format, settings.secrets())
     return asyncio.run(_main(settings))
 
 

@@ -7,7 +7,7 @@ SecretStr, so they never show up in a repr or a log line.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # A daily digest missed while the bot was down is still delivered within this many hours.
     digest_grace_hours: int = 12
 
+    # Operators: /healthz, /readyz and /metrics (port 0 turns them off), and the log format.
+    accord_http_host: str = "127.0.0.1"
+    accord_http_port: int = 8080
+    accord_log_format: Literal["text", "json"] = "text"
+
     @field_validator("accord_as_of")
     @classmethod
     def _check_day(cls, value: str | None) -> str | None:
@@ -96,6 +101,11 @@ class Settings(BaseSettings):
         return self.slack_bot_token is not None and (
             self.slack_signing_secret is not None or self.slack_app_token is not None
         )
+
+    def secrets(self) -> list[str]:
+        """Every configured secret's value (for the log filter that redacts them)."""
+        held = [getattr(self, name) for name, _ in type(self).model_fields.items()]
+        return [s.get_secret_value() for s in held if isinstance(s, SecretStr)]
 
     @property
     def discord_enabled(self) -> bool:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from briefings.store import Store
+
+# The operators' endpoints are off unless a test asks for them on a free port.
+os.environ["ACCORD_HTTP_PORT"] = "0"
 
 
 @pytest.fixture

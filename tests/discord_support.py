@@ -15,6 +15,7 @@ from fakes.discord import GUILD_ID, FakeDiscord
 from bot.adapters.discord import DiscordAdapter
 from bot.commands import ArtifactMaker, Caller, Command, Dispatcher
 from bot.delivery import Attachment
+from bot.ops.metered import MeteredDispatcher
 from bot.settings import Settings
 from briefings.clock import Clock
 from briefings.compose import Composer
@@ -110,6 +111,7 @@ async def running_bot(
     guild_id: int | None = GUILD_ID,
     day: date | None = REPLAY_DAY,
     store: Store | None = None,
+    metered: bool = False,
 ) -> AsyncIterator[Bot]:
     """A fake Discord and the real adapter connected to it, with a store in tmp_path."""
     own_fake = fake is None
@@ -118,7 +120,8 @@ async def running_bot(
     store = store or Store.open(db)
     clock = Clock(ZoneInfo("UTC"), day)
     desk = MemoryDesk()
-    dispatcher = Dispatcher(Composer(store), lambda: clock, desk=desk, artifacts=FixedArtifacts())
+    kind = MeteredDispatcher if metered else Dispatcher  # metered: counts like `run` does
+    dispatcher = kind(Composer(store), lambda: clock, desk=desk, artifacts=FixedArtifacts())
     adapter = DiscordAdapter(
         make_settings(fake, db, guild_id), dispatcher, store, guild_ready_timeout=0.02
     )

@@ -50,6 +50,11 @@ def bot_env(db: Path, **extra: str) -> dict[str, str]:
         if not k.startswith(("ACCORD_", "SLACK_", "DISCORD_", "DELIVERY_", "DIGEST_"))
     }
     env.update(
-        ACCORD_DB=str(db), ACCORD_TZ="UTC", DIGEST_GRACE_HOURS="24", PYTHONPATH=str(REPO), **extra
+        ACCORD_DB=str(db),
+        ACCORD_TZ="UTC",
+        ACCORD_HTTP_PORT="0",
+        DIGEST_GRACE_HOURS="24",
+        PYTHONPATH=str(REPO),
     )
+    env.update(extra)
     return env

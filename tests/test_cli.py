@@ -38,7 +38,7 @@ def run_script(
     if not SCRIPT.exists():
         pytest.fail(f"the console script is not installed next to {sys.executable}")
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
-    environ.update(env or {}, ACCORD_DB=str(db))
+    environ.update({"ACCORD_HTTP_PORT": "0", **(env or {})}, ACCORD_DB=str(db))
     return subprocess.run(
         [str(SCRIPT), *args],
         capture_output=True,
@@ -51,7 +51,13 @@ def run_script(
 
 
 def invoke(*args: str, db: Path, env: dict[str, str] | None = None) -> Any:
-    environ = {"ACCORD_DB": str(db), "ACCORD_AS_OF": "", "ACCORD_TZ": "", **(env or {})}
+    environ = {
+        "ACCORD_DB": str(db),
+        "ACCORD_AS_OF": "",
+        "ACCORD_TZ": "",
+        "ACCORD_HTTP_PORT": "0",
+        **(env or {}),
+    }
     return CliRunner().invoke(main, list(args), env=environ)
 
 
@@ -279,6 +285,9 @@ COMMANDS = [
     ["export"],
     ["export", "ics"],
     ["run"],
+    ["backup"],
+    ["restore"],
+    ["doctor"],
 ]
 
 

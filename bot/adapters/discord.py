@@ -685,6 +685,18 @@ class DiscordPoster:
             first_id = first_id or result.message_id
         return PostResult.delivered(first_id)
 
+    async def direct_message(self, workspace: str, user: str, text: str) -> bool:
+        """A private message to a user: open the DM channel, then post in it."""
+        try:
+            channel = await self.client.http.start_private_message(int(user))
+            payload = {"content": text[:2000], "allowed_mentions": {"parse": []}}
+            params = MultipartParameters(payload=payload, multipart=None, files=None)
+            await self.client.http.send_message(int(channel["id"]), params=params)
+        except (discord.HTTPException, aiohttp.ClientError, OSError, ValueError) as err:
+            log.warning("could not send a direct message to %s: %s", user, err)
+            return False
+        return True
+
     async def was_posted(self, target: Target, key: str) -> bool | None:
         # Discord offers no lookup by nonce; enforce_nonce makes a repeat within minutes harmless.
         return None

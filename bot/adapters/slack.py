@@ -211,6 +211,19 @@ class SlackPoster:
             return PostResult("delivered", reason + result.reason, message_id=first_ts)
         return PostResult.delivered(first_ts)
 
+    async def direct_message(self, workspace: str, user: str, text: str) -> bool:
+        """A private message to a user: conversations.open, then chat.postMessage."""
+        try:
+            opened = await self.client.conversations_open(users=user)
+            channel = (opened.get("channel") or {}).get("id")
+            if not channel:
+                return False
+            await self.client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
+            log.warning("could not send a direct message to %s: %s", user, err)
+            return False
+        return True
+
     async def was_posted(self, target: Target, key: str) -> bool | None:
         """True when a recent message in the channel carries this delivery key."""
         try:
@@ -286,6 +299,8 @@ class SlackAdapter:
         self._admins = set(settings.slack_admin_ids)
         self._admin_cache: dict[str, tuple[bool, float]] = {}
         self._runner: web.AppRunner | None = None
+        # More (method, path, handler) routes for the HTTP-mode server (operators' endpoints).
+        self.extra_routes: list[tuple[str, str, Any]] = []
         self._socket: AsyncSocketModeHandler | None = None
         self._session: aiohttp.ClientSession | None = None
         self._rendered: OrderedDict[tuple[int, bool], tuple[Briefing, list[Outgoing]]] = (
@@ -351,7 +366,15 @@ class SlackAdapter:
         """The aiohttp application serving POST /slack/events."""
         application = web.Application()
         application.router.add_post(EVENTS_PATH, self._handle_http)
+        for method, path, handler in self.extra_routes:
+            application.router.add_route(method, path, handler)
         return application
+
+    async def connected(self) -> bool:
+        """In Socket Mode, whether the socket is up (HTTP mode: always, once started)."""
+        if self.mode != "socket":
+            return True
+        return self._socket is not None and bool(await self._socket.client.is_connected())
 
     async def _handle_http(self, request: web.Request) -> web.Response:
         bolt_request = await to_bolt_request(request)

@@ -173,6 +173,10 @@ class FakeDiscord:
         self.posts_per_second: float | None = None
         self.rate_limited = 0
         self._window, self._window_count = -1, 0
+        # When set, READY waits for it (a gateway slow to let the bot in).
+        self.ready_gate: asyncio.Event | None = None
+        self.resumed = 0
+        self.dm_channels: dict[str, str] = {}  # user id -> DM channel id
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -203,6 +207,7 @@ class FakeDiscord:
         r.add_patch(API + "/webhooks/{app}/{token}/messages/{message}", self._edit)
         r.add_delete(API + "/webhooks/{app}/{token}/messages/{message}", self._delete)
         r.add_post(API + "/channels/{channel}/messages", self._channel_message)
+        r.add_post(API + "/users/@me/channels", self._open_dm)
         r.add_get("/gateway", self._gateway)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -592,6 +597,19 @@ class FakeDiscord:
         await self._note(request.match_info["token"], Answer("delete", {}))
         return web.Response(status=204)
 
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        """POST /users/@me/channels: the DM channel with `recipient_id` (one per user)."""
+        recipient = str((await request.json())["recipient_id"])
+        channel = self.dm_channels.setdefault(recipient, str(next(self._ids)))
+        return self._json(
+            {
+                "id": channel,
+                "type": 1,
+                "last_message_id": None,
+                "recipients": [_user(int(recipient), "someone")],
+            }
+        )
+
     async def _channel_message(self, request: web.Request) -> web.Response:
         channel = request.match_info["channel"]
         recorded: Recorded = self._current[id(request)]
@@ -652,6 +670,7 @@ class FakeDiscord:
                 elif op == 2:
                     await self._identify(ws, seq, frame["d"])
                 elif op == 6:
+                    self.resumed += 1
                     seq[0] += 1
                     await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": seq[0], "d": {}}))
                     async with self._changed:
@@ -669,6 +688,8 @@ class FakeDiscord:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
         self.identified += 1
+        if self.ready_gate is not None:
+            await self.ready_gate.wait()
         shard = data.get("shard") or [0, 1]
         seq[1:] = [int(shard[0]), int(shard[1])]
         ready = {

@@ -228,6 +228,10 @@ class FakeSlack:
         self.messages.append(Posted(channel, ts, params))
         return {"channel": channel, "ts": ts, "message": {"text": params.get("text")}}
 
+    def _m_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("users", ""))
+        return {"channel": {"id": "D" + user.removeprefix("U"), "is_im": True}}
+
     def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params["channel"])
         limit = int(params.get("limit", 100))

@@ -1,0 +1,1 @@
+"""What operators see: health and readiness, metrics, logs, backups and checks."""
