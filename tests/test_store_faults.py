@@ -97,7 +97,8 @@ async def test_a_digest_due_while_the_disk_is_full_arrives_once_after(
     filler = small_disk / "filler"
     try:
         await harness.subscribe("utc", "UTC")
-        with filler.open("wb") as out:  # fill every byte the tmpfs has left
+        # Unbuffered: a buffered file would fail again on close, flushing what did not fit.
+        with filler.open("wb", buffering=0) as out:  # fill every byte the tmpfs has left
             block = b"\0" * 65536
             while True:
                 try:
