@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import yaml
 from chart import main as chart_bench  # bench/chart.py, beside this file
 
 from briefings.clock import Clock
@@ -176,6 +177,54 @@ def cold_start_table(db: Path, runs: int) -> list[str]:
     return rows
 
 
+TARGET_CHECK = (10.0, 400.0)  # store check of 100,000 events: seconds, MB peak
+
+
+def generated_yaml(path: Path, count: int) -> None:
+    """The shipped dossier file with generated events up to `count` (as curated YAML)."""
+    shipped = shipped_dossier_path().read_text(encoding="utf-8")
+    extra = count - len(load_dossier(shipped_dossier_path()).events)
+    first, last = date(2001, 1, 1), date(2021, 12, 31)
+    span = (last - first).days + 1
+    lines = [
+        f"  - id: generated-{n:06d}\n"
+        f"    date: {first + timedelta(days=n * span // extra)}\n"
+        f"    title: Generated event number {n:,} of the benchmark dossier\n"
+        f"    summary: A generated event with a sentence of summary, as curated events have.\n"
+        f"    tags: [{TAGS[n % len(TAGS)]}]\n"
+        f"    sources: [{GENERATED_SOURCES[n % len(GENERATED_SOURCES)]}]\n"
+        for n in range(extra)
+    ]
+    path.write_text(shipped.replace("\nevents:\n", "\nevents:\n" + "".join(lines), 1))
+
+
+def store_check_table(tmp: Path, count: int) -> list[str]:
+    """`accord-bot store check` of a curated file of `count` events: wall time, peak RSS."""
+    path = tmp / "large.yaml"
+    generated_yaml(path, count)
+    script = Path(sys.executable).parent / "accord-bot"
+    env = {**os.environ, "ACCORD_DB": str(tmp / "check.db")}
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        [str(script), "store", "check", str(path)], env=env, stdout=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"store check of the generated file failed ({status})")
+    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    size_mb = path.stat().st_size / (1024 * 1024)
+    verdict = "met" if seconds < TARGET_CHECK[0] and peak_mb < TARGET_CHECK[1] else "MISSED"
+    return [
+        "| file | time | peak memory |",
+        "|---|---|---|",
+        f"| {count:,} events ({size_mb:.0f} MB) | {seconds:.1f} s | {peak_mb:.0f} MB |",
+        "",
+        f"store check: targets < {TARGET_CHECK[0]:g} s and < {TARGET_CHECK[1]:g} MB: {verdict}"
+        f" (libyaml parser: {'yes' if hasattr(yaml, 'CSafeLoader') else 'no'})",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -203,6 +252,9 @@ def main() -> None:
             print(row)
         print(f"\nCold start, median of {args.runs} runs (stdout to a pipe, existing store):\n")
         for row in cold_start_table(Path(tmp) / "shipped.db", args.runs):
+            print(row)
+        print(f"\n`accord-bot store check` of {args.events:,} events (one run):\n")
+        for row in store_check_table(Path(tmp), args.events):
             print(row)
         print("\nThe chart and the calendar, first render and cached (bench/chart.py):\n")
         chart_bench()

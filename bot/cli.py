@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from bot.commands import SPECS
 from bot.environment import EngineEnv
 from briefings.clock import InputError, parse_day
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from briefings.store import Store
 
 FORMATS = ("text", "json", "slack", "discord")
-KINDS = ("status", "countdown", "timeline", "event", "digest", "chart")
+KINDS = SPECS.briefing_kinds()  # the spec table's briefing kinds, chart included
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -139,6 +140,16 @@ def _open_store(path: Path) -> Store:
         fail(f"cannot open the store at {path} (ACCORD_DB): {err}")
 
 
+def _store_write(path: Path, work: Callable[[], Any]) -> Any:
+    """A write to the store, or one line saying why the file refused it."""
+    import sqlite3
+
+    try:
+        return work()
+    except (OSError, sqlite3.DatabaseError) as err:
+        fail(f"cannot write the store at {path} (ACCORD_DB): {err}")
+
+
 def _write_chart(
     as_of: str | None,
     tz: str | None,
@@ -255,11 +266,14 @@ def store_import(files: tuple[Path, ...]) -> None:
         fail(str(err))
     from bot.subscriptions import Subscriptions
 
-    opened = _open_store(env.db_path)
-    # Subscriptions of an older schema learn which dossier they were made under before an
-    # import can change the store's default.
-    Subscriptions(opened.db)
-    revision = opened.import_dossiers(dossiers)
+    def write() -> int:
+        opened = _open_store(env.db_path)
+        # Subscriptions of an older schema learn which dossier they were made under before
+        # an import can change the store's default.
+        Subscriptions(opened.db)
+        return opened.import_dossiers(dossiers)
+
+    revision = _store_write(env.db_path, write)
     slugs = ", ".join(d.info.slug for d in dossiers)
     click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
 
@@ -357,13 +371,12 @@ def subscriptions_list() -> None:
     """List every channel's subscriptions, paused ones with the reason."""
     from bot.desk import describe_subscription
     from bot.subscriptions import Subscriptions
-    from briefings.store import Store
 
     try:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    subs = Subscriptions(Store.open(env.db_path).db)
+    subs = Subscriptions(_open_store(env.db_path).db)
     rows = subs.all()
     if not rows:
         click.echo("no subscriptions")

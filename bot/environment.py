@@ -1,17 +1,18 @@
-"""The engine's settings, read straight from the environment.
+"""The engine's settings: the database, the replay day and the zone.
 
-Kept free of heavy imports: `accord-bot brief` runs on this path and must start fast.
-The full runtime settings (tokens, ports) live in bot.settings.
+Read from the same sources, in the same order, as the runtime's `bot.settings.Settings`
+(the environment, `.env`, `config/settings.toml`; see `bot.sources`). Kept free of heavy
+imports: `accord-bot brief` runs on this path and must start fast.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.sources import setting
 from briefings.clock import Clock, parse_day, parse_zone
 
 DEFAULT_DB = Path("data") / "accord.db"
@@ -30,13 +31,13 @@ class EngineEnv:
     ) -> EngineEnv:
         """Options given on the command line win over ACCORD_AS_OF, ACCORD_TZ and
         ACCORD_DOSSIER."""
-        day_text = as_of or os.environ.get("ACCORD_AS_OF") or None
-        zone_text = tz or os.environ.get("ACCORD_TZ") or "UTC"
+        day_text = as_of or setting("accord_as_of")
+        zone_text = tz or setting("accord_tz") or "UTC"
         return cls(
-            db_path=Path(os.environ.get("ACCORD_DB") or DEFAULT_DB),
+            db_path=Path(setting("accord_db") or DEFAULT_DB),
             as_of=parse_day(day_text) if day_text else None,
             zone=parse_zone(zone_text),
-            dossier=dossier or os.environ.get("ACCORD_DOSSIER") or None,
+            dossier=dossier or setting("accord_dossier") or None,
         )
 
     def clock(self) -> Clock:

@@ -19,16 +19,15 @@ from pydantic_settings import (
 )
 
 from bot.environment import DEFAULT_DB
+from bot.sources import ENV_FILE, SETTINGS_TOML
 from briefings.clock import parse_day, parse_zone
-
-SETTINGS_TOML = Path("config") / "settings.toml"
 
 
 class Settings(BaseSettings):
     """Every setting; see config/settings.example.toml for what each one means."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", toml_file=SETTINGS_TOML
+        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", toml_file=SETTINGS_TOML
     )
 
     accord_db: Path = DEFAULT_DB
@@ -71,7 +70,8 @@ class Settings(BaseSettings):
     @field_validator("accord_tz")
     @classmethod
     def _check_zone(cls, value: str) -> str:
-        return parse_zone(value).key
+        # Empty means unset, as for every command: UTC.
+        return parse_zone(value.strip() or "UTC").key
 
     @field_validator("slack_admin_ids", mode="before")
     @classmethod

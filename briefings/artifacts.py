@@ -27,9 +27,8 @@ class Artifacts:
     """Makes and caches the chart (PNG) and the calendar (ICS) for the store's dossier.
 
     >>> from zoneinfo import ZoneInfo
-    >>> store = Store.open(":memory:")
-    >>> made = Artifacts(store).chart(Clock(ZoneInfo("UTC"), date(2020, 3, 5)))
-    >>> made.filename == f"accord-{store.dossier_slug}-2020-03-05.png", made.mime_type
+    >>> made = Artifacts(Store.open(":memory:")).chart(Clock(ZoneInfo("UTC"), date(2020, 3, 5)))
+    >>> made.filename.endswith("-2020-03-05.png"), made.mime_type
     (True, 'image/png')
     """
 

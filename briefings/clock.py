@@ -12,6 +12,21 @@ class InputError(ValueError):
     """Bad input from a person: the message is written for them."""
 
 
+# The days the bot briefs on: far enough from year 1 and 9999 that counting, paging and
+# charting around them never leaves the calendar.
+FIRST_DAY = date(1000, 1, 1)
+LAST_DAY = date(8999, 12, 31)
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A person's words, cut short enough to echo back in an error.
+
+    >>> shown("A" * 100_000)[-3:]
+    'AA…'
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def parse_day(text: str) -> date:
     """A YYYY-MM-DD day, or an InputError that says what would work.
 
@@ -22,9 +37,16 @@ def parse_day(text: str) -> date:
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
             raise ValueError  # fromisoformat alone would also take 2020-W10-4
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2020-03-05") from None
+        raise InputError(
+            f"{shown(text)!r} is not a date; use YYYY-MM-DD, e.g. 2020-03-05"
+        ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(
+            f"{value} is outside the days the bot briefs on ({FIRST_DAY} to {LAST_DAY})"
+        )
+    return day
 
 
 _NOT_ZONES = {"localtime", "Factory", "posixrules", "posix", "right", "leapseconds", "tzdata.zi"}
@@ -46,7 +68,7 @@ def parse_zone(text: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InputError(
-            f"{text!r} is not a time zone; use an IANA name such as Europe/Berlin, "
+            f"{shown(text)!r} is not a time zone; use an IANA name such as Europe/Berlin, "
             "America/New_York or UTC"
         ) from None
 

@@ -18,6 +18,7 @@ from briefings.document import (
     Briefing,
     CountdownView,
     EventView,
+    More,
     OutcomeView,
     Section,
     SourceRef,
@@ -90,7 +91,12 @@ class _Reader:
         )
 
     def briefing(
-        self, kind: str, title: str, sections: Iterable[Section], notes: Iterable[str] = ()
+        self,
+        kind: str,
+        title: str,
+        sections: Iterable[Section],
+        notes: Iterable[str] = (),
+        more: More | None = None,
     ) -> Briefing:
         return Briefing(
             kind=kind,
@@ -101,6 +107,7 @@ class _Reader:
             dossier=self.store.dossier_slug,
             sections=tuple(sections),
             notes=tuple(notes),
+            more=more,
             dossier_title=self.store.info().title,
         )
 
@@ -185,24 +192,23 @@ def timeline(
     )
     span = f"{start or 'the start'} to {end or read.today}"
     notes = []
+    more: More | None = None
     if total == 0:
         notes.append(f"No events on the record from {span}.")
     elif pages > 1:
         first = (page - 1) * page_size + 1
         notes.append(
             f"Events {first:,}–{first + len(events) - 1:,} of {total:,} (page {page} of {pages})."
-            + (
-                f" Next: /accord timeline{_range_words(start, end)} page:{page + 1}"
-                if page < pages
-                else ""
-            )
         )
+        if page < pages:
+            more = More("timeline", (*_range_options(start, end), ("page", str(page + 1))))
     heading = f"Events from {span}"
     return read.briefing(
         "timeline",
         f"Timeline to {read.today.isoformat()}",
         [Section(heading, events=tuple(read.event_view(e) for e in events))],
         notes,
+        more,
     )
 
 
@@ -210,13 +216,9 @@ def _pages_phrase(pages: int) -> str:
     return "is 1 page" if pages == 1 else f"are {pages:,} pages"
 
 
-def _range_words(start: date | None, end: date | None) -> str:
-    words = ""
-    if start is not None:
-        words += f" from:{start}"
-    if end is not None:
-        words += f" to:{end}"
-    return words
+def _range_options(start: date | None, end: date | None) -> tuple[tuple[str, str], ...]:
+    found = (("from", start), ("to", end))
+    return tuple((key, day.isoformat()) for key, day in found if day is not None)
 
 
 def event(store: Store, clock: Clock, event_id: str) -> Briefing:

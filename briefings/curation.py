@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
+from dateutil.relativedelta import relativedelta
 
 from briefings.model import (
     OUTCOME_STATUSES,
@@ -25,6 +25,7 @@ from briefings.model import (
     RelativeDue,
     Source,
 )
+from briefings.yaml_reader import CuratedMapping, read_curated_bytes, read_yaml
 
 
 @dataclass(frozen=True)
@@ -48,30 +49,7 @@ class CurationError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class _Mapping(dict[str, Any]):
-    """A YAML mapping that remembers the line it started on."""
-
-    line: int | None = None
-
-
-class _CuratedLoader(yaml.SafeLoader):
-    pass
-
-
-# Drop the timestamp resolver: dates stay strings and are checked one by one.
-_CuratedLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _construct_mapping(loader: _CuratedLoader, node: yaml.MappingNode) -> _Mapping:
-    mapping = _Mapping({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
-    mapping.line = node.start_mark.line + 1
-    return mapping
-
-
-_CuratedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Mapping = CuratedMapping
 
 _DOSSIER_KEYS = {"slug", "title", "signed", "place", "parties", "summary"}
 _SOURCE_KEYS = {"id", "title", "publisher", "author", "published", "url"}
@@ -79,6 +57,8 @@ _EVENT_KEYS = {"id", "date", "title", "summary", "quote", "tags", "sources", "pr
 _DEADLINE_KEYS = {"slug", "title", "due", "basis", "summary", "quote", "sources", "outcome"}
 _OUTCOME_KEYS = {"date", "status", "note", "sources"}
 _DUE_KEYS = {"after", "days", "months"}
+# A relative due date spans at most a century: beyond it a typo, and beyond year 9999.
+_MAX_DUE = {"days": 36_600, "months": 1_200}
 _TOP_KEYS = {"dossier", "sources", "events", "deadlines"}
 # YYYY-MM-DD only: date.fromisoformat alone would also take 2020-W10-4 or 20200305.
 _DAY_FORM = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
@@ -175,8 +155,8 @@ class _Checker:
 def load_dossier(path: Path | str) -> Dossier:
     """Read and validate one curated file.
 
-    >>> from briefings.store import default_dossier_slug, shipped_dossier_path
-    >>> load_dossier(shipped_dossier_path()).info.slug == default_dossier_slug()
+    >>> from briefings.store import shipped_dossier_path
+    >>> load_dossier(shipped_dossier_path()).info.signed.year > 1900
     True
     """
     return load_dossiers([path])[0]
@@ -187,12 +167,11 @@ def load_dossiers(paths: Iterable[Path | str]) -> list[Dossier]:
     problems: list[Problem] = []
     dossiers: list[Dossier] = []
     for path in paths:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as err:
-            problems.append(Problem(str(path), "file", "-", f"cannot read: {err.strerror}"))
+        data, why = read_curated_bytes(path)
+        if data is None:
+            problems.append(Problem(str(path), "file", "-", why or "cannot read"))
             continue
-        dossier, found = parse_dossier(text, str(path))
+        dossier, found = parse_dossier(data, str(path))
         problems.extend(found)
         if dossier is not None:
             dossiers.append(dossier)
@@ -201,20 +180,13 @@ def load_dossiers(paths: Iterable[Path | str]) -> list[Dossier]:
     return dossiers
 
 
-def parse_dossier(text: str, file: str) -> tuple[Dossier | None, list[Problem]]:
+def parse_dossier(text: str | bytes, file: str) -> tuple[Dossier | None, list[Problem]]:
     """Parse one file's text; the dossier is None whenever any problem was found."""
     check = _Checker(file)
-    try:
-        raw = yaml.load(text, Loader=_CuratedLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        # One line per problem: PyYAML's own message spans several, with a code excerpt.
-        words = [getattr(err, "context", None), getattr(err, "problem", None)]
-        reason = "; ".join(str(w) for w in words if w) or str(err).splitlines()[0]
-        if mark is not None:
-            reason += f" (column {mark.column + 1})"
-        return None, [Problem(file, "file", "-", f"not valid YAML: {reason}", line)]
+    read = read_yaml(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
+    if read.problem is not None:
+        return None, [Problem(file, "file", "-", read.problem, read.line)]
+    raw = read.value
     if not isinstance(raw, _Mapping):
         return None, [Problem(file, "file", "-", "must be a mapping with a `dossier` key")]
     check.keys("file", raw, _TOP_KEYS)
@@ -237,15 +209,34 @@ def parse_dossier(text: str, file: str) -> tuple[Dossier | None, list[Problem]]:
     )
     if check.problems or info is None:
         return None, check.problems
-    return (
-        Dossier(
-            info=info,
-            sources=tuple(s for s in sources if s is not None),
-            events=tuple(e for e in events if e is not None),
-            deadlines=tuple(d for d in deadlines if d is not None),
-        ),
-        [],
+    dossier = Dossier(
+        info=info,
+        sources=tuple(s for s in sources if s is not None),
+        events=tuple(e for e in events if e is not None),
+        deadlines=tuple(d for d in deadlines if d is not None),
     )
+    _check_due_range(check, dossier)
+    return (None, check.problems) if check.problems else (dossier, [])
+
+
+def _check_due_range(check: _Checker, dossier: Dossier) -> None:
+    """Every relative due date must land on a real day (not past 9999-12-31)."""
+    days = {e.id: e.date for e in dossier.events}
+    rules = {d.slug: d.due for d in dossier.deadlines}
+    for slug in rules:
+        due: date | RelativeDue | None = rules[slug]
+        steps, total_days, total_months = 0, 0, 0
+        while isinstance(due, RelativeDue) and steps <= len(rules):
+            total_days, total_months = total_days + due.days, total_months + due.months
+            anchor = days.get(due.after)
+            due = anchor if anchor is not None else rules.get(due.after)
+            steps += 1
+        if not isinstance(due, date):
+            continue
+        try:
+            due + relativedelta(days=total_days, months=total_months)
+        except (OverflowError, ValueError):
+            check.problem(f"deadline {slug}", "due", "falls after the year 9999")
 
 
 def _read_info(check: _Checker, node: Any) -> DossierInfo | None:
@@ -340,6 +331,9 @@ def _read_due(check: _Checker, item: str, node: _Mapping) -> date | RelativeDue 
             continue
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             check.problem(item, f"due.{unit}", "must be a whole number, 0 or more", node)
+            return None
+        if count > _MAX_DUE[unit]:
+            check.problem(item, f"due.{unit}", f"must be at most {_MAX_DUE[unit]:,}", node)
             return None
         counts[unit] = count
     if not counts:

@@ -89,6 +89,28 @@ class Section:
 
 
 @dataclass(frozen=True)
+class More:
+    """Where the next page is: the briefing kind and its options, rendered per surface
+    (`page:2` in chat, `--page 2` on the command line).
+
+    >>> More("timeline", (("from", "2020-03-01"), ("page", "2"))).words("chat")
+    '/accord timeline from:2020-03-01 page:2'
+    >>> More("timeline", (("page", "2"),)).words("cli")
+    'accord-bot brief timeline --page 2'
+    """
+
+    kind: str
+    options: tuple[tuple[str, str], ...]
+
+    def words(self, style: str) -> str:
+        if style == "cli":
+            return " ".join(
+                ["accord-bot brief", self.kind, *(f"--{k} {v}" for k, v in self.options)]
+            )
+        return " ".join([f"/accord {self.kind}", *(f"{k}:{v}" for k, v in self.options)])
+
+
+@dataclass(frozen=True)
 class Briefing:
     kind: str
     title: str
@@ -98,7 +120,14 @@ class Briefing:
     dossier: str
     sections: tuple[Section, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    more: More | None = None
     dossier_title: str = ""
+
+    def shown_notes(self, style: str = "chat") -> tuple[str, ...]:
+        """The notes, the last one ending with where the next page is, in `style`."""
+        if self.more is None or not self.notes:
+            return self.notes
+        return (*self.notes[:-1], f"{self.notes[-1]} Next: {self.more.words(style)}")
 
     @property
     def countdowns(self) -> tuple[CountdownView, ...]:

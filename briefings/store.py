@@ -31,7 +31,9 @@ from briefings.model import (
 )
 
 DOSSIERS_DIR = "dossiers"
-DEFAULT_FILE = "default.txt"
+# The default dossier's file name is data (dossiers/SHIPPED), not code: the engine names
+# no agreement.
+DEFAULT_FILE = "SHIPPED"
 
 migrations = Migrations("accord-store")
 
@@ -172,8 +174,9 @@ def _shipped_dir() -> Path:
 
 def default_dossier_slug() -> str:
     """The dossier a channel that follows none is briefed on, unless ACCORD_DOSSIER says
-    otherwise: the one named in the shipped dossiers' default.txt."""
-    return (_shipped_dir() / DEFAULT_FILE).read_text(encoding="utf-8").strip()
+    otherwise: the one whose file the shipped dossiers' SHIPPED names."""
+    name = (_shipped_dir() / DEFAULT_FILE).read_text(encoding="utf-8").strip()
+    return name.removesuffix(".yaml")
 
 
 def shipped_dossier_paths() -> list[Path]:
@@ -265,6 +268,7 @@ def _ids(value: str | None) -> tuple[str, ...]:
 class Store:
     """The SQLite store at one path.
 
+    >>> from briefings.curation import load_dossier
     >>> store = Store.open(":memory:")
     >>> store.info().slug == default_dossier_slug()
     True

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fakes.discord import GUILD_ID, FakeDiscord
 
 from bot.adapters.discord import DiscordAdapter
-from bot.commands import ArtifactMaker, Caller, Command, Dispatcher
+from bot.commands import SPECS, ArtifactMaker, Caller, Command, Dispatcher, Registry
 from bot.delivery import Attachment
 from bot.ops.metered import MeteredDispatcher
 from bot.settings import Settings
@@ -111,6 +111,7 @@ async def running_bot(
     guild_id: int | None = GUILD_ID,
     day: date | None = REPLAY_DAY,
     store: Store | None = None,
+    registry: Registry | None = None,
     metered: bool = False,
 ) -> AsyncIterator[Bot]:
     """A fake Discord and the real adapter connected to it, with a store in tmp_path."""
@@ -121,7 +122,13 @@ async def running_bot(
     clock = Clock(ZoneInfo("UTC"), day)
     desk = MemoryDesk()
     kind = MeteredDispatcher if metered else Dispatcher  # metered: counts like `run` does
-    dispatcher = kind(Composer(store), lambda: clock, desk=desk, artifacts=FixedArtifacts())
+    dispatcher = kind(
+        Composer(store),
+        lambda: clock,
+        desk=desk,
+        artifacts=FixedArtifacts(),
+        registry=registry or SPECS,
+    )
     adapter = DiscordAdapter(
         make_settings(fake, db, guild_id), dispatcher, store, guild_ready_timeout=0.02
     )

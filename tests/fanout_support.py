@@ -24,8 +24,14 @@ def seed_digests(
     with store.db.atomic():
         for channel in channels:
             subs.upsert(
-                platform, workspace, channel, "digest", dossier="doha-2020", by="U0BOSS",
-                zone="UTC", at=at,
+                platform,
+                workspace,
+                channel,
+                "digest",
+                dossier="doha-2020",
+                by="U0BOSS",
+                zone="UTC",
+                at=at,
             )
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
     store.db.execute("UPDATE subscriptions SET created_at = ?", [yesterday])

@@ -441,3 +441,50 @@ def test_engine_bench_runs_on_a_small_store() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "| status |" in result.stdout and "ratio to floor" in result.stdout
+
+
+def test_accord_db_in_dotenv_is_the_database_of_import_brief_and_run(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("ACCORD_DB=from-dotenv.db\n", encoding="utf-8")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    for args in (["store", "import", str(shipped_dossier_path())], ["brief", "status"]):
+        done = subprocess.run(
+            [str(SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            env=environ,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "from-dotenv.db").exists()
+    assert not (tmp_path / "data").exists()
+    # `run` reads Settings: the same sources give the same database.
+    probe = "from bot.settings import Settings; print(Settings().accord_db)"
+    shown = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=tmp_path,
+        timeout=60,
+        check=True,
+    )
+    assert shown.stdout.strip() == "from-dotenv.db"
+
+
+def test_settings_toml_is_read_after_dotenv_by_the_engine_too(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "settings.toml").write_text('accord_db = "toml.db"\n', "utf-8")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    done = subprocess.run(
+        [str(SCRIPT), "brief", "status"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "toml.db").exists()

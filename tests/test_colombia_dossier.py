@@ -35,6 +35,8 @@ def _evidence() -> str:
     if not EVIDENCE.is_file():
         pytest.skip(f"the evidence file is not at {EVIDENCE}")
     return EVIDENCE.read_text(encoding="utf-8")
+
+
 UTC = ZoneInfo("UTC")
 
 # slug -> (due date, [(update date, status, day first reported), ...]) from the sheet.

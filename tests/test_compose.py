@@ -96,10 +96,10 @@ def test_timeline_pages(store: Store) -> None:
     assert len(first.events) == TIMELINE_PAGE
     assert first.events[0].id == "us-invasion-2001" and first.events[0].date_label == "2001-10"
     assert first.notes[0].startswith(f"Events 1–{TIMELINE_PAGE} of {total} (page 1 of 2).")
-    assert "Next: /accord timeline page:2" in first.notes[0]
+    assert "Next: /accord timeline page:2" in first.shown_notes()[0]
     second = compose(store, "timeline", "2030-01-01", page=2)
     assert len(second.events) == total - TIMELINE_PAGE
-    assert "Next" not in second.notes[0]
+    assert "Next" not in second.shown_notes()[0]
     dates = [e.date for e in (*first.events, *second.events)]
     assert dates == sorted(dates)
     with pytest.raises(InputError, match="page 3 does not exist: there are 2 pages"):

@@ -58,6 +58,43 @@ def test_signal_stops_the_bot_cleanly_with_input_still_open(
             process.stdin.close()
 
 
+@pytest.mark.parametrize("encoding", [None, "utf-8:strict"])
+def test_console_input_that_is_not_utf8_is_answered_and_input_still_ends(
+    tmp_path: Path, encoding: str | None
+) -> None:
+    env = bot_env(tmp_path / "a.db", ACCORD_AS_OF="2020-03-05")
+    if encoding:
+        env["PYTHONIOENCODING"] = encoding
+    result = subprocess.run(
+        bot_command(),
+        input=b"/accord event \xff\xfe\n/accord subscribe digest 08:00 Europe/\xff\n"
+        b"/accord status\n",
+        env=env,
+        capture_output=True,
+        timeout=30,
+    )
+    out, err = result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 0, err
+    assert "Traceback" not in out + err
+    assert "Something went wrong" not in out
+    assert out.count("status on 2020-03-05") == 2, out  # the last line was answered too
+
+
+def test_console_chart_near_year_1_or_9999_is_a_short_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        bot_command(),
+        input="/accord chart 0001-01-01\n/accord chart 2020-01-01 9999-12-31\n",
+        env=bot_env(tmp_path / "a.db", ACCORD_AS_OF="2020-03-05"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Something went wrong" not in result.stdout
+    assert result.stdout.count("outside the days the bot briefs on") == 2
+
+
 def test_console_follows_a_dossier_and_accord_dossier_sets_the_default(tmp_path: Path) -> None:
     script = (
         "/accord follow colombia-2016\n/accord countdown weapons-laydown\n"

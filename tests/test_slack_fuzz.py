@@ -5,15 +5,33 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from fakes.slack import FakeSlack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slack_support import check_payload, make_dispatcher, post_command, running_adapter
+from slack_support import (
+    check_payload,
+    fixed_clock,
+    make_dispatcher,
+    post_command,
+    running_adapter,
+)
 
 from bot.adapters.slack_blocks import reply_text, text_payload
-from bot.commands import SUBCOMMANDS, Caller, Command, CommandError, parse_text
+from bot.commands import (
+    APOLOGY,
+    SUBCOMMANDS,
+    Caller,
+    Command,
+    CommandError,
+    Dispatcher,
+    parse_text,
+)
+from briefings.clock import Clock
+from briefings.compose import Composer
+from briefings.document import Briefing
 from briefings.store import Store
 
 # Words that reach deeper into the grammar than random text does.
@@ -70,11 +88,24 @@ def test_dispatcher_answers_anything(tmp_path: Path) -> None:
         reply = loop.run_until_complete(dispatcher.handle_text(text, CALLER))
         assert reply.briefing is not None or reply.text
         assert "Traceback" not in reply.plain_text
+        assert APOLOGY not in reply.plain_text, text  # our fault, not the user's
 
     try:
         check()
     finally:
         loop.close()
+
+
+class FailingComposer(Composer):
+    def compose(self, kind: str, clock: Clock, **options: Any) -> Briefing:
+        raise RuntimeError("broken on purpose")
+
+
+def test_the_fuzz_check_catches_a_composer_that_always_fails(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "a.db")
+    dispatcher = Dispatcher(FailingComposer(store), fixed_clock)
+    reply = asyncio.run(dispatcher.handle_text("status", CALLER))
+    assert APOLOGY in reply.plain_text  # what the fuzz tests refuse
 
 
 def test_http_endpoint_never_fails(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import sys
 import threading
+from collections.abc import Iterator
 from typing import TextIO
 
 from rich.console import Console
@@ -17,6 +19,8 @@ from bot.commands import Caller, Dispatcher, Reply
 from bot.delivery import Attachment, PostResult, Target
 from briefings.document import Briefing
 from briefings.render.text import render_rich
+
+log = logging.getLogger("accord.console")
 
 PROMPT_HINT = "Type /accord help for the commands; Ctrl-D to quit."
 
@@ -75,10 +79,14 @@ class ConsoleAdapter:
 
         def pump() -> None:
             # A daemon thread, not the loop's executor: a blocked readline must never keep
-            # the process alive after SIGTERM.
-            for line in iter(self.stdin.readline, ""):
-                loop.call_soon_threadsafe(lines.put_nowait, line)
-            loop.call_soon_threadsafe(lines.put_nowait, "")
+            # the process alive after SIGTERM. Whatever happens here, input ends cleanly.
+            try:
+                for line in input_lines(self.stdin):
+                    loop.call_soon_threadsafe(lines.put_nowait, line or " ")
+            except (OSError, ValueError) as err:
+                loop.call_soon_threadsafe(log.warning, "console: input ended: %s", err)
+            finally:
+                loop.call_soon_threadsafe(lines.put_nowait, "")
 
         threading.Thread(target=pump, name="console-input", daemon=True).start()
         try:
@@ -105,6 +113,24 @@ class ConsoleAdapter:
                 )
             )
         self.console.file.flush()
+
+
+def input_lines(stream: TextIO) -> Iterator[str]:
+    """Lines of standard input as text; bytes that are not UTF-8 become U+FFFD.
+
+    >>> import io
+    >>> list(input_lines(io.TextIOWrapper(io.BytesIO(b"caf\\xe9\\n"))))
+    ['caf\ufffd\n']
+    """
+    raw = getattr(stream, "buffer", None)
+    if raw is not None:
+        for chunk in iter(raw.readline, b""):
+            yield chunk.decode("utf-8", "replace")
+        return
+    for line in iter(stream.readline, ""):
+        # A text stream decoded with surrogateescape hands undecodable bytes on as lone
+        # surrogates, which SQLite and the platforms refuse.
+        yield line.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _user() -> str:

@@ -1,6 +1,7 @@
 """The Discord adapter: `/accord` slash commands on discord.py, and a Poster for digests.
 
-A thin edge: an interaction's typed options become a `Command` (`bot.commands.from_options`),
+A thin edge: an interaction's typed options become a `Command` (`Dispatcher.parse_options`,
+from the spec table; the tree itself comes from `discord_tree`),
 the dispatcher answers with a `Reply`, and `discord_embeds` turns that into messages.
 The client is an `AutoShardedClient`, so the gateway URL and shard count come from
 `GET /gateway/bot` at `DISCORD_API_BASE`. Commands are synced once per start, in
@@ -23,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import available_timezones
 
 import aiohttp
@@ -39,17 +40,9 @@ from bot.adapters.discord_embeds import (
 )
 from bot.adapters.discord_embeds import message_payloads as briefing_payloads
 from bot.adapters.discord_gateway import GatewayState
+from bot.adapters.discord_tree import Completer, build_group
 from bot.adapters.rendered import RenderCache
-from bot.commands import (
-    DESCRIPTIONS,
-    MAX_PAGE,
-    Caller,
-    Command,
-    CommandError,
-    Dispatcher,
-    Reply,
-    from_options,
-)
+from bot.commands import Caller, Command, CommandError, Dispatcher, Reply
 from bot.delivery import Attachment, PostResult, Target
 from bot.settings import Settings
 from briefings.document import Briefing
@@ -82,8 +75,8 @@ FATAL_CLOSE_CODES = frozenset({4004, 4013, 4014})
 def rank(options: Iterable[str], typed: str, limit: int = MAX_CHOICES) -> list[str]:
     """Options matching what was typed: prefix matches first, then segment, then substring.
 
-    >>> rank(["Europe/Berlin", "America/Berlin_like", "Asia/Tokyo"], "ber")
-    ['Europe/Berlin', 'America/Berlin_like']
+    >>> rank(["Asia/Kabul", "America/Kabul_like", "Europe/Berlin"], "kab")
+    ['Asia/Kabul', 'America/Kabul_like']
     """
     typed = typed.strip().lower()
     tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
@@ -101,9 +94,6 @@ def rank(options: Iterable[str], typed: str, limit: int = MAX_CHOICES) -> list[s
 @cache
 def zone_names() -> tuple[str, ...]:
     return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
-
-
-DOSSIER_HINT = "Another dossier, once (default: the one this channel follows)"
 
 
 def choices(values: Iterable[str]) -> list[app_commands.Choice[str]]:
@@ -163,6 +153,48 @@ class AccordClient(discord.AutoShardedClient):
         self.gateway.lost(shard_id)
 
 
+STALE_COMMAND_ERRORS = (
+    app_commands.CommandNotFound,
+    app_commands.CommandSignatureMismatch,
+    app_commands.TransformerError,
+)
+UNKNOWN_COMMAND = (
+    "That is not an /accord command this bot knows (its commands may have just changed: "
+    "try again in a minute)."
+)
+
+
+class AccordTree(app_commands.CommandTree[AccordClient]):
+    """The command tree; every autocomplete gets an answer, even one it cannot serve."""
+
+    async def _call(self, interaction: discord.Interaction[AccordClient]) -> None:
+        autocomplete = interaction.type is discord.InteractionType.autocomplete
+        if autocomplete and not self._can_complete(interaction):
+            # discord.py answers nothing when the focused option has no autocomplete, and
+            # logs a traceback for a value of another type: give no choices instead.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.autocomplete([])
+            return
+        await super()._call(interaction)
+
+    def _can_complete(self, interaction: discord.Interaction[AccordClient]) -> bool:
+        try:
+            command, options = self._get_app_command_options(interaction.data)  # type: ignore[arg-type]
+        except app_commands.AppCommandError:
+            return False
+        focused = next((o for o in options if o.get("focused")), None)
+        if focused is None or not isinstance(command, app_commands.Command):
+            return False
+        name = focused.get("name")
+        # Discord sends the shown (possibly renamed) name of the option.
+        parameter = next((p for p in command.parameters if p.display_name == name), None)
+        return (
+            parameter is not None
+            and parameter.autocomplete
+            and isinstance(focused.get("value"), str)
+        )
+
+
 # -- the adapter ---------------------------------------------------------------------------
 
 
@@ -192,9 +224,9 @@ class DiscordAdapter:
             max_ratelimit_timeout=30.0,
         )
         self._configured_shard_count = self.client.shard_count
-        self.tree: app_commands.CommandTree[AccordClient] = app_commands.CommandTree(self.client)
-        self.tree.add_command(build_group(self))
-        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        self.tree: app_commands.CommandTree[AccordClient] = AccordTree(self.client)
+        self.tree.add_command(build_group(self, _group_description(store), dispatcher.registry))
+        self.tree.error(self._on_tree_error)
         self.poster = DiscordPoster(self.client)
         self.synced: bool | None = None  # whether the last start synced the commands
         self._runner: asyncio.Task[None] | None = None
@@ -338,7 +370,7 @@ class DiscordAdapter:
     ) -> None:
         """Answer one subcommand: build the Command, dispatch it, show the Reply."""
         try:
-            command = from_options(name, options, group=group)
+            command = self.dispatcher.parse_options(name, options, group=group)
         except CommandError as err:
             await self.respond(interaction, Reply.failure(err.message, err.usage))
             return
@@ -407,8 +439,22 @@ class DiscordAdapter:
     async def _on_tree_error(
         self, interaction: Interaction, error: app_commands.AppCommandError
     ) -> None:
-        log.error("/accord interaction failed: %s", error, exc_info=error)
-        reply = Reply.failure("Something went wrong on our side; nothing was changed. Try again.")
+        if interaction.type is discord.InteractionType.autocomplete:
+            # Choices for an option that has none, or a value of another type: no choices.
+            log.info("/accord autocomplete not answered with choices: %s", error)
+            with contextlib.suppress(discord.HTTPException):
+                if not interaction.response.is_done():
+                    await interaction.response.autocomplete([])
+            return
+        if isinstance(error, STALE_COMMAND_ERRORS):
+            # Discord sent a command this bot does not declare (an old or forged one).
+            log.info("/accord interaction for a command the bot does not have: %s", error)
+            reply = Reply.failure(UNKNOWN_COMMAND, "/accord help")
+        else:
+            log.error("/accord interaction failed: %s", error, exc_info=error)
+            reply = Reply.failure(
+                "Something went wrong on our side; nothing was changed. Try again."
+            )
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
                 await interaction.followup.send(**self.messages(reply)[0], ephemeral=True)
@@ -416,6 +462,11 @@ class DiscordAdapter:
                 await self.respond(interaction, reply)
 
     # -- autocomplete --------------------------------------------------------------------
+
+    def completer(self, source: str) -> Completer:
+        """The autocomplete callback a spec's `complete` names."""
+        found: Completer = getattr(self, f"complete_{source}")
+        return found
 
     def _dossier_view(self, interaction: Interaction) -> Store:
         """The dossier an option is being typed for: the `dossier` option when it names
@@ -434,8 +485,7 @@ class DiscordAdapter:
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """By slug or by title: `col` and `final agreement` both find a dossier."""
-        found = self.store.dossiers()
-        titles = {d.slug: d.title for d in found}
+        titles = {d.slug: d.title for d in self.store.dossiers()}
         typed = current.strip().lower()
         slugs = rank(titles, current)
         slugs += [s for s in titles if s not in slugs and typed in titles[s].lower()]
@@ -493,151 +543,12 @@ def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> di
     return kwargs
 
 
-# -- the /accord group ---------------------------------------------------------------------
-
-
-def build_group(adapter: DiscordAdapter) -> app_commands.Group:
-    """`/accord` with its subcommands and typed options (see docs: interface.md)."""
-    accord = app_commands.Group(name="accord", description="Sourced briefings on peace agreements")
-    subscribe = app_commands.Group(
-        name="subscribe", description=DESCRIPTIONS["subscribe"], parent=accord
-    )
-
-    @accord.command(name="status", description=DESCRIPTIONS["status"])
-    @app_commands.describe(dossier=DOSSIER_HINT)
-    @app_commands.autocomplete(dossier=adapter.complete_dossier)
-    async def status(interaction: Interaction, dossier: str | None = None) -> None:
-        await adapter.run(interaction, "status", {"dossier": dossier})
-
-    @accord.command(name="countdown", description=DESCRIPTIONS["countdown"])
-    @app_commands.describe(deadline="One deadline (leave empty for all)", dossier=DOSSIER_HINT)
-    @app_commands.autocomplete(deadline=adapter.complete_deadline, dossier=adapter.complete_dossier)
-    async def countdown(
-        interaction: Interaction, deadline: str | None = None, dossier: str | None = None
-    ) -> None:
-        await adapter.run(interaction, "countdown", {"deadline": deadline, "dossier": dossier})
-
-    @accord.command(name="timeline", description=DESCRIPTIONS["timeline"])
-    @app_commands.rename(start="from", end="to")
-    @app_commands.describe(
-        start="First day, YYYY-MM-DD", end="Last day, YYYY-MM-DD", page="Page", dossier=DOSSIER_HINT
-    )
-    @app_commands.autocomplete(dossier=adapter.complete_dossier)
-    async def timeline(
-        interaction: Interaction,
-        start: str | None = None,
-        end: str | None = None,
-        page: app_commands.Range[int, 1, MAX_PAGE] | None = None,
-        dossier: str | None = None,
-    ) -> None:
-        options = {"from": start, "to": end, "page": page, "dossier": dossier}
-        await adapter.run(interaction, "timeline", options)
-
-    @accord.command(name="event", description=DESCRIPTIONS["event"])
-    @app_commands.rename(event_id="id")
-    @app_commands.describe(event_id="The event's id (see /accord timeline)", dossier=DOSSIER_HINT)
-    @app_commands.autocomplete(event_id=adapter.complete_event, dossier=adapter.complete_dossier)
-    async def event(interaction: Interaction, event_id: str, dossier: str | None = None) -> None:
-        await adapter.run(interaction, "event", {"id": event_id, "dossier": dossier})
-
-    @accord.command(name="digest", description=DESCRIPTIONS["digest"])
-    @app_commands.describe(dossier=DOSSIER_HINT)
-    @app_commands.autocomplete(dossier=adapter.complete_dossier)
-    async def digest(interaction: Interaction, dossier: str | None = None) -> None:
-        await adapter.run(interaction, "digest", {"dossier": dossier})
-
-    @subscribe.command(name="digest", description="Post the daily digest to this channel")
-    @app_commands.describe(
-        time="Local time, HH:MM (default 08:00)",
-        zone="Time zone, Area/City (default: the bot's zone)",
-        chart="Attach the timeline picture",
-        dossier=DOSSIER_HINT,
-    )
-    @app_commands.autocomplete(zone=adapter.complete_zone, dossier=adapter.complete_dossier)
-    async def subscribe_digest(
-        interaction: Interaction,
-        time: str | None = None,
-        zone: str | None = None,
-        chart: bool = False,
-        dossier: str | None = None,
-    ) -> None:
-        options = {"time": time, "zone": zone, "chart": chart, "dossier": dossier}
-        await adapter.run(interaction, "digest", options, group="subscribe")
-
-    @subscribe.command(name="reminders", description="Post countdown reminders to this channel")
-    @app_commands.describe(
-        offsets="Days before each deadline, e.g. 30,7,1,0",
-        passed="Also remind of passed ones",
-        dossier=DOSSIER_HINT,
-    )
-    @app_commands.autocomplete(dossier=adapter.complete_dossier)
-    async def subscribe_reminders(
-        interaction: Interaction,
-        offsets: str | None = None,
-        passed: bool = False,
-        dossier: str | None = None,
-    ) -> None:
-        options = {"offsets": offsets, "passed": passed, "dossier": dossier}
-        await adapter.run(interaction, "reminders", options, group="subscribe")
-
-    @accord.command(name="unsubscribe", description=DESCRIPTIONS["unsubscribe"])
-    @app_commands.describe(
-        kind="What to stop (default: all)", dossier="Of this dossier only (default: of every one)"
-    )
-    @app_commands.autocomplete(dossier=adapter.complete_dossier)
-    async def unsubscribe(
-        interaction: Interaction,
-        kind: Literal["digest", "reminders", "all"] = "all",
-        dossier: str | None = None,
-    ) -> None:
-        await adapter.run(interaction, "unsubscribe", {"kind": kind, "dossier": dossier})
-
-    @accord.command(name="subscriptions", description=DESCRIPTIONS["subscriptions"])
-    async def subscriptions(interaction: Interaction) -> None:
-        await adapter.run(interaction, "subscriptions", {})
-
-    @accord.command(name="dossiers", description=DESCRIPTIONS["dossiers"])
-    async def dossiers(interaction: Interaction) -> None:
-        await adapter.run(interaction, "dossiers", {})
-
-    @accord.command(name="follow", description=DESCRIPTIONS["follow"])
-    @app_commands.describe(dossier="The dossier this channel follows from now on")
-    @app_commands.autocomplete(dossier=adapter.complete_dossier)
-    async def follow(interaction: Interaction, dossier: str) -> None:
-        await adapter.run(interaction, "follow", {"dossier": dossier})
-
-    @accord.command(name="chart", description=DESCRIPTIONS["chart"])
-    @app_commands.rename(start="from", end="to")
-    @app_commands.describe(
-        start="First day, YYYY-MM-DD", end="Last day, YYYY-MM-DD", dossier=DOSSIER_HINT
-    )
-    @app_commands.autocomplete(dossier=adapter.complete_dossier)
-    async def chart(
-        interaction: Interaction,
-        start: str | None = None,
-        end: str | None = None,
-        dossier: str | None = None,
-    ) -> None:
-        await adapter.run(interaction, "chart", {"from": start, "to": end, "dossier": dossier})
-
-    @accord.command(name="calendar", description=DESCRIPTIONS["calendar"])
-    @app_commands.describe(
-        events="Include the dated events, not only the deadlines", dossier=DOSSIER_HINT
-    )
-    @app_commands.autocomplete(dossier=adapter.complete_dossier)
-    async def calendar(
-        interaction: Interaction, events: bool = False, dossier: str | None = None
-    ) -> None:
-        await adapter.run(interaction, "calendar", {"events": events, "dossier": dossier})
-
-    @accord.command(name="help", description=DESCRIPTIONS["help"])
-    async def help_(interaction: Interaction) -> None:
-        await adapter.run(interaction, "help", {})
-
-    return accord
-
-
 # -- posting -------------------------------------------------------------------------------
+
+
+def _group_description(store: Store) -> str:
+    """`/accord`'s description: one store may hold several dossiers, so it names none."""
+    return "Sourced briefings on peace agreements, with a dossier option for each"
 
 
 def nonce_for(key: str, index: int = 0) -> str:

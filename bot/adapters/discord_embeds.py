@@ -306,10 +306,9 @@ def briefing_embeds(briefing: Briefing) -> list[Embed]:
         lead = None
     if lead is not None:
         embeds.append(lead)
-    if briefing.notes:
-        embeds.extend(
-            _text_embeds(None, "\n".join(escape(n) for n in briefing.notes), COLOURS["passed"])
-        )
+    notes = briefing.shown_notes()
+    if notes:
+        embeds.extend(_text_embeds(None, "\n".join(escape(n) for n in notes), COLOURS["passed"]))
     first = embeds[0]
     bare = set(first) == {"title", "color"}
     if (

@@ -18,7 +18,7 @@ class RenderCache(Generic[T]):
     >>> calls = []
     >>> cache = RenderCache(lambda b: calls.append(b) or len(calls))
     >>> from datetime import date
-    >>> b = Briefing("status", "t", date(2020, 3, 5), "UTC", True, "some-2020")
+    >>> b = Briefing("status", "t", date(2020, 3, 5), "UTC", True, "demo-2020")
     >>> cache(b), cache(b), len(calls)
     (1, 1, 1)
     """

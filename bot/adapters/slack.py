@@ -24,9 +24,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -36,6 +37,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import AdapterError
@@ -292,6 +294,7 @@ class SlackAdapter:
             logger=logging.getLogger("slack_bolt"),
         )
         self.app.command("/accord")(self.on_command)
+        self._verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
         self.host = settings.slack_host
         self.port: int | None = None
         self.team_id: str | None = None
@@ -377,9 +380,32 @@ class SlackAdapter:
         return self._socket is not None and bool(await self._socket.client.is_connected())
 
     async def _handle_http(self, request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        # The signature is checked on the raw bytes before anything parses them, so that no
+        # unsigned body, charset or header can reach Bolt's parsers (or fill the log).
+        raw = await request.read()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not self._signed(raw, timestamp, signature):
+            log.info("slack: refused a request without a valid signature (HTTP 401)")
+            return web.Response(status=401, text="invalid request signature")
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode("utf-8"),
+                query=request.query_string,
+                headers=dict(request.headers),
+            )
+        except (UnicodeDecodeError, ValueError, TypeError, KeyError):
+            log.info("slack: refused a signed request with an unreadable body (HTTP 400)")
+            return web.Response(status=400, text="unreadable request body")
         bolt_response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
+
+    def _signed(self, raw: bytes, timestamp: str, signature: str) -> bool:
+        if self._verifier is None or not (0 < len(timestamp) <= 12 and timestamp.isdigit()):
+            return False
+        if not timestamp.isascii() or not signature.isascii():
+            return False
+        return self._verifier.is_valid(raw, timestamp, signature)
 
     # -- the slash command ---------------------------------------------------------------
 

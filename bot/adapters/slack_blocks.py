@@ -226,7 +226,7 @@ def _more_note(briefing: Briefing, left: list[Unit]) -> str:
 def message_payloads(briefing: Briefing, *, max_messages: int = MAX_MESSAGES) -> list[Payload]:
     """The briefing as one or more Slack messages (at most `max_messages`)."""
     title = _title(briefing)
-    notes = [context(escape(n)) for n in briefing.notes]
+    notes = [context(escape(n)) for n in briefing.shown_notes()]
     # Room kept in every message: one block for a "continued" line, one for a closing note.
     room = MAX_BLOCKS - 2
     messages = [_Message([header(title), _intro(briefing)], [title])]
@@ -250,7 +250,7 @@ def message_payloads(briefing: Briefing, *, max_messages: int = MAX_MESSAGES) ->
         if len(last.blocks) >= MAX_BLOCKS:
             break
         last.blocks.append(note)
-    last.plain += list(briefing.notes)
+    last.plain += list(briefing.shown_notes())
     return [_payload(m, i, len(messages)) for i, m in enumerate(messages)]
 
 

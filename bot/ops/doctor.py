@@ -43,8 +43,11 @@ def load_settings() -> tuple[Settings | None, Check]:
             f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors()
         )
         return None, Check("settings", False, problems)
-    platforms = [p for p, on in (("discord", settings.discord_enabled),
-                                 ("slack", settings.slack_enabled)) if on]
+    platforms = [
+        p
+        for p, on in (("discord", settings.discord_enabled), ("slack", settings.slack_enabled))
+        if on
+    ]
     detail = f"read; platforms: {', '.join(platforms) or 'none (the console)'}"
     if settings.slack_bot_token is not None and not settings.slack_enabled:
         return settings, Check(

@@ -1,9 +1,9 @@
 """Prometheus metrics for one running bot, in its own registry.
 
-    metrics = Metrics()
-    metrics.post("slack", "digest", "delivered")
-    metrics.command("discord", "status", "ok", 0.004)
-    text = metrics.render(subscriptions_db, store)   # the /metrics body
+metrics = Metrics()
+metrics.post("slack", "digest", "delivered")
+metrics.command("discord", "status", "ok", 0.004)
+text = metrics.render(subscriptions_db, store)   # the /metrics body
 """
 
 from __future__ import annotations

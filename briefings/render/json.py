@@ -84,7 +84,7 @@ def to_dict(briefing: Briefing) -> dict[str, Any]:
             }
             for s in briefing.sections
         ],
-        "notes": list(briefing.notes),
+        "notes": list(briefing.shown_notes("chat")),
         "sources": [source_dict(s) for s in briefing.sources],
     }
 

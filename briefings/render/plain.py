@@ -92,7 +92,7 @@ def lines(briefing: Briefing) -> Iterator[Line]:
             yield from event_lines(event)
         if not (section.text or section.facts or section.countdowns or section.events):
             yield Line("note", "none")
-    for note in briefing.notes:
+    for note in briefing.shown_notes("cli"):
         yield Line("note", note)
 
 
