@@ -75,8 +75,8 @@ FATAL_CLOSE_CODES = frozenset({4004, 4013, 4014})
 def rank(options: Iterable[str], typed: str, limit: int = MAX_CHOICES) -> list[str]:
     """Options matching what was typed: prefix matches first, then segment, then substring.
 
-    >>> rank(["Asia/Kabul", "America/Kabul_like", "Europe/Berlin"], "kab")
-    ['Asia/Kabul', 'America/Kabul_like']
+    >>> rank(["Europe/Berlin", "America/Berlin_like", "Asia/Tokyo"], "ber")
+    ['Europe/Berlin', 'America/Berlin_like']
     """
     typed = typed.strip().lower()
     tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
