@@ -567,6 +567,10 @@ def help_text(
                 continue  # no such word in this dossier: leave the example out
             if "{" not in filled and not filled.endswith(" "):
                 examples.append(filled)
+    lines.append(
+        "Add `dossier:SLUG` to a briefing, `chart`, `calendar`, `subscribe` or `unsubscribe` "
+        "for another dossier (see `/accord dossiers`)."
+    )
     lines.append("Examples: " + " · ".join(f"`{e}`" for e in examples))
     return "\n".join(lines)
 
