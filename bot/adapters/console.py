@@ -120,7 +120,7 @@ def input_lines(stream: TextIO) -> Iterator[str]:
 
     >>> import io
     >>> list(input_lines(io.TextIOWrapper(io.BytesIO(b"caf\\xe9\\n"))))
-    ['caf\ufffd\n']
+    ['caf\ufffd\\n']
     """
     raw = getattr(stream, "buffer", None)
     if raw is not None:
