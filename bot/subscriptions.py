@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Migrations
 
 from briefings.countdown import DEFAULT_OFFSETS
+from briefings.database import Database, apply_migrations
 
 DEFAULT_DIGEST_TIME = time(8, 0)
 DEFAULT_REMINDER_TIME = time(9, 0)
@@ -77,8 +78,8 @@ def subscriptions_per_dossier(db: Database) -> None:
     db.table("subscriptions").add_column("dossier", str)
     made_under = ""
     if db.table("meta").exists():
-        rows = db.execute("SELECT value FROM meta WHERE key = 'active_dossier'").fetchall()
-        made_under = str(rows[0][0]) if rows else ""
+        rows = list(db.query("SELECT value FROM meta WHERE key = 'active_dossier'"))
+        made_under = str(rows[0]["value"]) if rows else ""
     db.execute("UPDATE subscriptions SET dossier = ? WHERE dossier IS NULL", [made_under])
     db.table("subscriptions").create_index(
         ["platform", "workspace", "channel", "kind", "dossier"], unique=True
@@ -147,6 +148,7 @@ def _row_to_subscription(row: dict[str, Any]) -> Subscription:
 class Subscriptions:
     """The subscriptions table.
 
+    >>> from sqlite_utils import Database
     >>> subs = Subscriptions(Database(memory=True))
     >>> sub, created = subs.upsert("console", "console", "console", "digest", by="me",
     ...                            zone="UTC", dossier="some-2020")
@@ -156,7 +158,7 @@ class Subscriptions:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        migrations.apply(db)
+        apply_migrations(migrations, db)
 
     def upsert(
         self,
@@ -265,12 +267,14 @@ class Subscriptions:
         )
 
     def followed(self, platform: str, workspace: str, channel: str) -> str | None:
-        rows = self.db.execute(
-            "SELECT dossier FROM channel_dossiers WHERE platform = ? AND workspace = ?"
-            " AND channel = ?",
-            [platform, workspace, channel],
-        ).fetchall()
-        return str(rows[0][0]) if rows else None
+        rows = list(
+            self.db.query(
+                "SELECT dossier FROM channel_dossiers WHERE platform = ? AND workspace = ?"
+                " AND channel = ?",
+                [platform, workspace, channel],
+            )
+        )
+        return str(rows[0]["dossier"]) if rows else None
 
     def get(self, sub_id: str) -> Subscription | None:
         rows = list(self.db.query("SELECT * FROM subscriptions WHERE id = ?", [sub_id]))
@@ -300,6 +304,23 @@ class Subscriptions:
             [kind, at.isoformat(), zone],
         )
         return [_row_to_subscription(row) for row in rows]
+
+    def slot_representatives(self) -> list[Subscription]:
+        """One active subscription of each (kind, time, zone) slot."""
+        rows = self.db.query(
+            "SELECT * FROM subscriptions WHERE id IN (SELECT min(id) FROM subscriptions"
+            " WHERE paused = 0 GROUP BY kind, at, zone) ORDER BY id"
+        )
+        return [_row_to_subscription(row) for row in rows]
+
+    def pause_workspace(self, platform: str, workspace: str, reason: str) -> int:
+        """Pause every live subscription of a workspace (an uninstall); how many."""
+        cursor = self.db.execute(
+            "UPDATE subscriptions SET paused = 1, paused_reason = ?, paused_at = ?"
+            " WHERE platform = ? AND workspace = ? AND paused = 0",
+            [reason, _now(), platform, workspace],
+        )
+        return int(cursor.rowcount)
 
     def pause(self, sub_id: str, reason: str) -> None:
         self.db.execute(
