@@ -45,6 +45,7 @@ TARGET_STATUS_MS = (2.0, 20.0)  # shipped dossier, 100,000 events
 COLD_TARGET = 1.5
 COUNTER = itertools.count()  # each benchmark change sets a title not seen before
 TARGET_CHANGE_MS = 5.0  # a curated change to the next status answer, shipped dossier
+MANY_DOSSIERS, EVENTS_EACH, MANY_TARGET = 50, 2_000, 1.2
 GENERATED_SOURCES = ("reuters", "ap", "wsws-2020-03-05", "crs-in11502", "dawn")
 TAGS = ("violence", "politics", "talks", "troops", "prisoners", "diplomacy")
 
@@ -145,6 +146,43 @@ def curated_change_table(stores: dict[str, Store], runs: dict[str, int]) -> list
             met = "met" if ms < TARGET_CHANGE_MS else "MISSED"
             verdict = f"curated change to status, shipped: {ms:.2f} ms, target < 5 ms: {met}"
     return [*rows, "", verdict]
+
+
+def many_dossiers_table(tmp: Path, runs: int = 100) -> list[str]:
+    """Status and digest on one dossier of 2,000 events, alone in its store and beside 49
+    more of the same size: the other dossiers should cost (almost) nothing."""
+    base = generated_dossier(EVENTS_EACH)
+
+    def copy(n: int) -> Dossier:
+        return replace(base, info=replace(base.info, slug=f"bench-{n:02d}"))
+
+    one = Store.open(tmp / "one.db", seed=False)
+    one.import_dossiers([copy(0)])
+    many = Store.open(tmp / "many.db", seed=False)
+    many.import_dossiers([copy(n) for n in range(MANY_DOSSIERS)])
+    clock = Clock(ZoneInfo("UTC"), AS_OF)
+    rows = [
+        f"| kind | 1 dossier of {EVENTS_EACH:,} events | {MANY_DOSSIERS} dossiers of "
+        f"{EVENTS_EACH:,} events | ratio |",
+        "|---|---|---|---|",
+    ]
+    verdicts = []
+    for kind in ("status", "digest"):
+        timed = []
+        for store in (one, many):
+            view = store.view("bench-00" if store is one else f"bench-{MANY_DOSSIERS // 2:02d}")
+            timed.append(
+                median_ms(partial(compose_and_render, view, kind, clock, render_json), runs)
+            )
+        ratio = timed[1] / timed[0]
+        verdicts.append(ratio <= MANY_TARGET)
+        rows.append(f"| {kind} | {timed[0]:.2f} ms | {timed[1]:.2f} ms | {ratio:.2f}x |")
+    verdict = "met" if all(verdicts) else "MISSED"
+    rows.append("")
+    rows.append(f"{MANY_DOSSIERS} dossiers: target within {MANY_TARGET}x of one: {verdict}")
+    one.close()
+    many.close()
+    return rows
 
 
 def cold_start_table(db: Path, runs: int) -> list[str]:
@@ -253,6 +291,9 @@ def main() -> None:
             print(row)
         print("\nA curated change to the next status answer, median:\n")
         for row in curated_change_table(stores, {"shipped": 200, large_name: 10}):
+            print(row)
+        print("\nMany dossiers in one store (JSON, fresh Composer, a dossier in the middle):\n")
+        for row in many_dossiers_table(Path(tmp)):
             print(row)
         print(f"\nCold start, median of {args.runs} runs (stdout to a pipe, existing store):\n")
         for row in cold_start_table(Path(tmp) / "shipped.db", args.runs):

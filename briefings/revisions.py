@@ -134,8 +134,12 @@ def add(
     *,
     at: datetime | None = None,
 ) -> None:
-    """Append the rows of one revision (inside the caller's transaction)."""
+    """Append the rows of one revision (inside the caller's transaction); one import of
+    several dossiers adds to the same revision once per dossier."""
     moment = (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    taken = db.query("SELECT max(seq) AS n FROM revisions WHERE revision = ?", [revision])
+    last = next(iter(taken))["n"]
+    start = 0 if last is None else int(last) + 1
     db.table("revisions").insert_all(
         {
             "revision": revision,
@@ -151,7 +155,7 @@ def add(
             "before": _json(change.before),
             "after": _json(change.after),
         }
-        for seq, change in enumerate(changes)
+        for seq, change in enumerate(changes, start)
     )
 
 

@@ -166,7 +166,7 @@ def test_kill_9_mid_change_keeps_all_or_nothing(db_location: str, delay: float) 
         assert store.revision() == revisions.latest_revision(store.db) > 1
         # The live state is exactly what the log's latest "after" of each item says.
         latest: dict[tuple[str, str], object] = {}
-        for row in reversed(revisions.log(store.db)):
+        for row in reversed(revisions.log(store.db, dossier=DOSSIER)):
             latest[(row.change.kind, row.item)] = row.change.after
         live = records(live_dossier(store.db, DOSSIER))  # type: ignore[arg-type]
         assert {k: v for k, v in latest.items() if v is not None} == live

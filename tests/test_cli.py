@@ -281,6 +281,8 @@ COMMANDS = [
     ["store", "import"],
     ["store", "log"],
     ["store", "export"],
+    ["store", "list"],
+    ["store", "remove"],
     ["subscriptions"],
     ["export"],
     ["export", "ics"],
