@@ -75,5 +75,5 @@ def test_console_bad_fields_are_listed_and_nothing_changes(tmp_path: Path) -> No
     assert "reason: a correction needs a reason" in out
     assert "'frobnicate' is not one of event, outcome, source, correct" in out
     assert "No revisions of 'nope'" in out
-    assert "No dossier 'nowhere' in the store; the dossiers are: colombia-2016, doha-2020" in out
+    assert "'nowhere' in the store; the dossiers are: colombia-2016, doha-2020" in out
     assert Store.open(db).revision() == 1
