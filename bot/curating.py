@@ -30,7 +30,7 @@ USAGE = {
 }
 EXAMPLES = (
     '/accord curate event date:2020-09-12 title:"Talks open" sources:crs-in11502',
-    '/accord curate correct us-drone-strike-helmand title:"..." reason:"..."',
+    '/accord curate correct EVENT-ID title:"..." reason:"..."',
 )
 _WORD = re.compile(
     r"""(?P<key>[A-Za-z_]+):(?:"(?P<dq>[^"]*)"|“(?P<cq>[^”]*)”|‘(?P<sq>[^’]*)’|'(?P<aq>[^']*)'"""

@@ -92,7 +92,7 @@ class Applied:
 
     @property
     def summary(self) -> str:
-        """e.g. `event us-drone-strike-helmand recorded as revision 42`."""
+        """e.g. `event 2020-09-12-talks-open recorded as revision 42`."""
         verb = "recorded" if self.change.before is None else "corrected"
         if self.kind == "deadline" and self.change.before is not None:
             before = self.change.before.get("outcome", [])
