@@ -259,7 +259,4 @@ class Courier:
         _done, pending = await asyncio.wait(set(self.in_flight), timeout=timeout)
         for task in pending:
             task.cancel()
-        self.ledger.db.execute(
-            "UPDATE deliveries SET status = 'interrupted' WHERE owner = ? AND status = 'claimed'",
-            [self.ledger.owner],
-        )
+        self.ledger.interrupt_own()

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from bot import ledger
 from bot.subscriptions import Subscription
 
 log = logging.getLogger("accord.notices")
@@ -27,18 +28,9 @@ WORDS = {
 
 def last_delivery(db: Database, sub: Subscription) -> str | None:
     """`last delivery 2026-03-07 09:00 Asia/Kabul: delivered` (or why it was not)."""
-    if not db["deliveries"].exists():
+    row = ledger.latest(db, sub.id)
+    if row is None:
         return None
-    rows = list(
-        db.query(
-            "SELECT status, reason, updated_at, claimed_at FROM deliveries"
-            " WHERE subscription = ? ORDER BY claimed_at DESC, updated_at DESC LIMIT 1",
-            [sub.id],
-        )
-    )
-    if not rows:
-        return None
-    row = rows[0]
     stamp = row["updated_at"] or row["claimed_at"]
     local = datetime.fromisoformat(stamp).astimezone(ZoneInfo(sub.zone))
     status = str(row["status"])
