@@ -125,7 +125,7 @@ class Scheduler:
         if self.runs:
             await asyncio.wait(set(self.runs), timeout=timeout)
         await self.courier.drain(timeout=1.0)
-        self.courier.ledger.retire()
+        self.courier.retire()
         outcomes = Counter(outcome for _, outcome in self.history)
         log.info(
             "stopped after %s runs (%s) with %d compositions",
@@ -138,7 +138,7 @@ class Scheduler:
         # A coroutine on purpose: APScheduler runs plain functions in a thread, and the
         # SQLite connection belongs to the loop's thread.
         try:
-            self.courier.ledger.heartbeat()
+            self.courier.heartbeat()
         except Exception as err:
             if not transient(err):
                 raise
@@ -184,7 +184,7 @@ class Scheduler:
         for sub in self.subscriptions.active():
             if self._stopping:
                 return
-            if self._due_today(sub) and self.courier.ledger.status(self._key(sub)) is None:
+            if self._due_today(sub) and self.courier.status(self._key(sub)) is None:
                 log.info("catching up %s", sub.id)
                 await self._start_run(sub)
 
@@ -263,7 +263,7 @@ class Scheduler:
 
     async def sweep(self) -> None:
         """Settle orphaned claims left by a process that died mid-post."""
-        for claim in self.courier.ledger.orphans():
+        for claim in self.courier.orphans():
             self._spawn(self._settle(claim))
 
     async def _settle(self, claim: Claim) -> str:
@@ -273,8 +273,7 @@ class Scheduler:
             today = datetime.now(UTC).astimezone(ZoneInfo(sub.zone)).date().isoformat()
             if today != local_date:
                 # Never post yesterday's digest today; just close the claim.
-                if self.courier.ledger.adopt(claim):
-                    self.courier.ledger.finish(claim.key, "expired", "day over before restart")
+                self.courier.expire(claim, "day over before restart")
                 return "expired"
             briefings, attachment = await self._compose(sub, self.clock(ZoneInfo(sub.zone)))
         else:

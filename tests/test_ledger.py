@@ -37,3 +37,8 @@ def test_no_ledger_writes_outside_the_ledger() -> None:
         if path.name != "ledger.py" and writes.search(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+def test_the_scheduler_talks_to_the_courier_not_the_ledger() -> None:
+    source = (Path(__file__).parents[1] / "bot" / "scheduler.py").read_text(encoding="utf-8")
+    assert "courier.ledger" not in source
