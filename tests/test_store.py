@@ -272,3 +272,12 @@ def test_shipped_file_and_store_agree(store: Store) -> None:
     assert store.event_ids(D("2030-01-01")) == [
         e.id for e in sorted(dossier.events, key=lambda e: (e.date, e.id))
     ]
+
+
+def test_the_command_sync_hashes_are_the_stores_own_table(tmp_path: Path) -> None:
+    opened = Store.open(tmp_path / "sync.db")
+    assert opened.db["discord_sync"].exists()
+    assert opened.synced_commands("app:global") is None
+    opened.record_synced_commands("app:global", "abc", "2020-03-05T00:00:00+00:00")
+    assert opened.synced_commands("app:global") == "abc"
+    opened.close()
