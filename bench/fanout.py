@@ -2,11 +2,15 @@
 Discord, each limited to a rate like the real platforms' (default 500 posts/s).
 
     .venv/bin/python bench/fanout.py [--channels 10000] [--limit 500]
+    .venv/bin/python bench/fanout.py --processes 3 --db postgresql://USER@HOST/EMPTY_DB
+    .venv/bin/python bench/fanout.py --processes 3 --db postgresql   # a throwaway server
 
-The bot runs as `accord-bot run` in a child process on a fresh store; the fakes run
-here, count what arrives, and answer posts over the limit with 429s. Reported: posts per
-second achieved as a fraction of the limit, compositions (one per distinct zone and
-day is the target), duplicates and losses (0), and the bot's peak memory (< 200 MB).
+The bot runs as `accord-bot run` in child processes (one by default, on a fresh SQLite
+store; with --db on a PostgreSQL database, which must hold no subscriptions yet); the
+fakes run here, count what arrives, and answer posts over the limit with 429s. Reported:
+posts per second achieved in aggregate as a fraction of the limit, compositions (one per
+distinct zone and day per process is the target), duplicates and losses (0), and the peak
+memory of the largest bot process (< 200 MB).
 """
 
 from __future__ import annotations
@@ -31,15 +35,19 @@ from fakes.slack import BOT_TOKEN, TEAM, FakeSlack  # noqa: E402
 from fanout_support import bot_command, bot_env  # noqa: E402
 
 from bot.subscriptions import Subscriptions  # noqa: E402
+from briefings.database import describe  # noqa: E402
 from briefings.store import Store  # noqa: E402
 
 ZONES = ("UTC", "Asia/Kabul", "America/New_York", "Europe/Berlin")
 
 
-def seed(db: Path, channels: int, due: datetime) -> None:
+def seed(db: Path | str, channels: int, due: datetime) -> None:
     """Half the channels on each platform, spread over four zones, all due at `due`."""
     store = Store.open(db)
     subs = Subscriptions(store.db)
+    if subs.all():
+        store.close()
+        raise SystemExit(f"bench/fanout.py: {describe(db)} already has subscriptions")
     with store.db.atomic():
         for n in range(channels):
             zone = ZONES[n % len(ZONES)]
@@ -61,7 +69,19 @@ def rate(times: list[float]) -> float:
     return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
 
 
-async def run(channels: int, limit: float, bot_rate: float) -> int:
+def clean(db: Path | str) -> None:
+    """Remove what the bench made (a PostgreSQL database outlives it)."""
+    store = Store.open(db)
+    with store.db.atomic():
+        store.db.execute(
+            "DELETE FROM deliveries WHERE subscription IN"
+            " (SELECT id FROM subscriptions WHERE created_by = 'bench')"
+        )
+        store.db.execute("DELETE FROM subscriptions WHERE created_by = 'bench'")
+    store.close()
+
+
+async def run(channels: int, limit: float, bot_rate: float, processes: int, url: str | None) -> int:
     slack = await FakeSlack().start()
     slack.rate_limit = limit
     slack.keep_responses = False
@@ -69,7 +89,7 @@ async def run(channels: int, limit: float, bot_rate: float) -> int:
     discord.posts_per_second = limit
     scratch = tempfile.TemporaryDirectory(prefix="accord-fanout-")
     workdir = Path(scratch.name)
-    db = workdir / "accord.db"
+    db: Path | str = url or workdir / "accord.db"
     due = (datetime.now(UTC) + timedelta(seconds=75)).replace(second=0, microsecond=0)
     seed(db, channels, due)
     env = bot_env(
@@ -85,30 +105,40 @@ async def run(channels: int, limit: float, bot_rate: float) -> int:
         DELIVERY_CONCURRENCY="64",
         DELIVERY_RATE_PER_SECOND=str(bot_rate),
     )
-    log_path = workdir / "bot.log"
-    with log_path.open("wb") as log:
-        bot = await asyncio.create_subprocess_exec(
-            *bot_command(),
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=log,
-        )
-        print(f"{channels:,} channels due at {due:%H:%M:%S} UTC; waiting…", file=sys.stderr)
-        half = channels // 2
-        deadline = due + timedelta(seconds=30 + 3 * channels / limit)
-        while datetime.now(UTC) < deadline:
-            slack_posts = len(slack.messages)
-            discord_posts = sum(len(m) for m in discord.messages.values())
-            if slack_posts >= half and discord_posts >= channels - half:
-                break
-            await asyncio.sleep(0.5)
-        await asyncio.sleep(2)  # anything later would be a duplicate
+    log_paths = [workdir / f"bot-{n}.log" for n in range(processes)]
+    bots = []
+    for log_path in log_paths:
+        with log_path.open("wb") as log:
+            bot = await asyncio.create_subprocess_exec(
+                *bot_command(),
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=log,
+            )
+        bots.append(bot)
+    print(
+        f"{channels:,} channels due at {due:%H:%M:%S} UTC on {processes} process(es); waiting…",
+        file=sys.stderr,
+    )
+    half = channels // 2
+    deadline = due + timedelta(seconds=30 + 3 * channels / limit)
+    while datetime.now(UTC) < deadline:
+        slack_posts = len(slack.messages)
+        discord_posts = sum(len(m) for m in discord.messages.values())
+        if slack_posts >= half and discord_posts >= channels - half:
+            break
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(2)  # anything later would be a duplicate
+    for bot in bots:
         bot.send_signal(signal.SIGTERM)
-        code = await bot.wait()
-    text = log_path.read_text(errors="replace")
-    found = re.search(r"with (\d+) compositions", text)
-    compositions = int(found.group(1)) if found else -1
+    codes = [await bot.wait() for bot in bots]
+    code = max(codes, key=abs)
+    each = []
+    for log_path in log_paths:
+        found = re.search(r"with (\d+) compositions", log_path.read_text(errors="replace"))
+        each.append(int(found.group(1)) if found else -1)
+    compositions = max(each) if -1 not in each else -1
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     slack_counts = Counter(m.channel for m in slack.messages)
@@ -130,9 +160,11 @@ async def run(channels: int, limit: float, bot_rate: float) -> int:
         rows.append(
             (name, expected, len(counts), duplicates, losses, achieved, achieved / limit, limited)
         )
+    where = describe(db) if url else "SQLite"
     print(
-        f"\nfan-out of {channels:,} digests due at one minute; fakes limited to "
-        f"{limit:g} posts/s each, bot set to {bot_rate:g}/s per platform\n"
+        f"\nfan-out of {channels:,} digests due at one minute by {processes} process(es) on "
+        f"{where}; fakes limited to {limit:g} posts/s each, DELIVERY_RATE_PER_SECOND "
+        f"{bot_rate:g} per platform (shared by the processes)\n"
     )
     print("| platform | due | delivered | duplicates | losses | posts/s | of limit | 429s |")
     print("|---|---|---|---|---|---|---|---|")
@@ -141,9 +173,12 @@ async def run(channels: int, limit: float, bot_rate: float) -> int:
             f"| {name} | {expected:,} | {got:,} | {dup} | {lost} | {achieved:,.0f} | "
             f"{fraction:.2f} | {limited} |"
         )
-    print("\n| compositions | distinct zones×days | bot peak memory | bot exit |")
+    print("\n| compositions per process | distinct zones×days | peak memory per process | exits |")
     print("|---|---|---|---|")
-    print(f"| {compositions} | {len(ZONES)} | {peak_mb:,.0f} MB | {code} |")
+    shown = ", ".join(map(str, each))
+    print(f"| {shown} | {len(ZONES)} | {peak_mb:,.0f} MB | {codes} |")
+    if url:
+        clean(db)
     await slack.stop()
     await discord.close()
     scratch.cleanup()
@@ -166,8 +201,21 @@ def main() -> int:
         default=None,
         help="the bot's DELIVERY_RATE_PER_SECOND (default: 98%% of --limit)",
     )
+    parser.add_argument("--processes", type=int, default=1, help="accord-bot run processes")
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="a postgresql:// URL of an empty database, or `postgresql` for a throwaway server",
+    )
     args = parser.parse_args()
-    return asyncio.run(run(args.channels, args.limit, args.bot_rate or args.limit * 0.98))
+    bot_rate = args.bot_rate or args.limit * 0.98
+    if args.db == "postgresql":
+        from postgres import PostgresServer
+
+        with PostgresServer.start() as server:
+            url = server.create_database("accord_bench")
+            return asyncio.run(run(args.channels, args.limit, bot_rate, args.processes, url))
+    return asyncio.run(run(args.channels, args.limit, bot_rate, args.processes, args.db))
 
 
 if __name__ == "__main__":

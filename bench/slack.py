@@ -2,6 +2,8 @@
 against a minimal Bolt AsyncApp that only acks, with the same client in the same run.
 
     .venv/bin/python bench/slack.py [--requests 2000] [--concurrency 16]
+    .venv/bin/python bench/slack.py --db postgresql://USER@HOST/DB   # the PostgreSQL store
+    .venv/bin/python bench/slack.py --db postgresql                  # a throwaway server
 
 Latency is the time to the ack (the HTTP 200). The adapter then composes the briefing
 and posts it to the response_url, in the same process, so its throughput includes that
@@ -40,6 +42,7 @@ from slack_support import (  # noqa: E402
 
 from bot.adapters.slack import make_client  # noqa: E402
 from bot.ops.metered import MeteredDispatcher  # noqa: E402
+from briefings.database import describe  # noqa: E402
 from briefings.store import Store  # noqa: E402
 
 TARGET_RATIO = 0.8
@@ -110,10 +113,10 @@ async def start_fake() -> tuple[asyncio.subprocess.Process, FakeSlack]:
     return child, FakeSlack(port=port)  # addresses only: the server runs in the child
 
 
-async def main(requests: int, concurrency: int) -> int:
+async def main(requests: int, concurrency: int, url: str | None) -> int:
     child, fake = await start_fake()
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "bench.db")
+        store = Store.open(url or Path(tmp) / "bench.db")
         runner, minimal_port = await serve_minimal(fake)
         base = make_dispatcher(store)
         metered = MeteredDispatcher(base.composer, base.clock)
@@ -162,7 +165,11 @@ async def main(requests: int, concurrency: int) -> int:
             )
         )
     baseline = rows[0][1]
-    print(f"{requests} requests, {concurrency} concurrent, Python {sys.version.split()[0]}\n")
+    where = describe(url) if url else "SQLite"
+    print(
+        f"{requests} requests, {concurrency} concurrent, store on {where}, "
+        f"Python {sys.version.split()[0]}\n"
+    )
     print("| app | requests/s | p50 ms | p99 ms | vs minimal |")
     print("|---|---:|---:|---:|---:|")
     for name, rate, p50, p99 in rows:
@@ -187,5 +194,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--db", default=None, help="a postgresql:// URL, or `postgresql` for a throwaway server"
+    )
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.requests, args.concurrency)))
+    if args.db == "postgresql":
+        from postgres import PostgresServer
+
+        with PostgresServer.start() as server:
+            url = server.create_database("accord_bench")
+            sys.exit(asyncio.run(main(args.requests, args.concurrency, url)))
+    sys.exit(asyncio.run(main(args.requests, args.concurrency, args.db)))

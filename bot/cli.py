@@ -121,26 +121,41 @@ def brief(
     _print_briefing(briefing, fmt)
 
 
-def _open_store(path: Path) -> Store:
+def _open_store(path: Path | str) -> Store:
     """The store at ACCORD_DB, or one line saying why it cannot be opened."""
     import sqlite3
 
+    from briefings.database import describe, open_failures
     from briefings.store import Store
 
+    failures: tuple[type[Exception], ...] = (OSError, sqlite3.DatabaseError, *open_failures(path))
     try:
         return Store.open(path)
-    except (OSError, sqlite3.DatabaseError) as err:
-        fail(f"cannot open the store at {path} (ACCORD_DB): {err}")
+    except failures as err:
+        fail(f"cannot open the store at {describe(path)} (ACCORD_DB): {err}")
 
 
-def _store_write(path: Path, work: Callable[[], Any]) -> Any:
+def _file_store(location: str, what: str) -> Path:
+    """The SQLite file at ACCORD_DB; a PostgreSQL store is backed up with its own tools."""
+    from briefings.database import is_postgres_url
+
+    if is_postgres_url(location):
+        tool = "pg_dump" if what == "backup" else "pg_restore"
+        fail(f"ACCORD_DB is a PostgreSQL database: use {tool} for its {what}", 2)
+    return Path(location)
+
+
+def _store_write(path: Path | str, work: Callable[[], Any]) -> Any:
     """A write to the store, or one line saying why the file refused it."""
     import sqlite3
 
+    from briefings.database import describe, open_failures
+
+    failures: tuple[type[Exception], ...] = (OSError, sqlite3.DatabaseError, *open_failures(path))
     try:
         return work()
-    except (OSError, sqlite3.DatabaseError) as err:
-        fail(f"cannot write the store at {path} (ACCORD_DB): {err}")
+    except failures as err:
+        fail(f"cannot write the store at {describe(path)} (ACCORD_DB): {err}")
 
 
 def _write_chart(
@@ -254,7 +269,9 @@ def store_import(files: tuple[Path, ...]) -> None:
         fail(str(err))
     revision = _store_write(env.db_path, lambda: _open_store(env.db_path).import_dossiers(dossiers))
     slugs = ", ".join(d.info.slug for d in dossiers)
-    click.echo(f"imported {slugs} into {env.db_path} (revision {revision})")
+    from briefings.database import describe
+
+    click.echo(f"imported {slugs} into {describe(env.db_path)} (revision {revision})")
 
 
 @main.group()
@@ -334,7 +351,7 @@ def backup(out: Path) -> None:
     from bot.ops.backup import BackupError
     from bot.ops.backup import backup as take
 
-    db = EngineEnv.read().db_path
+    db = _file_store(EngineEnv.read().db_path, "backup")
     try:
         taken = take(db, out)
     except BackupError as err:
@@ -349,7 +366,7 @@ def restore(file: Path) -> None:
     from bot.ops.backup import BackupError
     from bot.ops.backup import restore as put_back
 
-    db = EngineEnv.read().db_path
+    db = _file_store(EngineEnv.read().db_path, "restore")
     try:
         kept = put_back(file, db)
     except BackupError as err:

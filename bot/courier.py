@@ -32,6 +32,7 @@ class RateLimiter:
     """Spaces calls evenly at `rate` per second (a token bucket of depth one)."""
 
     def __init__(self, rate: float) -> None:
+        self.rate = rate
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self._next = 0.0
         self._lock = asyncio.Lock()
@@ -85,6 +86,13 @@ class Courier:
         self.closing = False
         # Told of every pause (the notices hook).
         self.on_pause: Callable[[Subscription, str], None] = lambda sub, reason: None
+
+    def share_rate(self, processes: int) -> None:
+        """Several processes on one database share each platform's rate: each takes
+        DELIVERY_RATE_PER_SECOND divided by the number of live processes."""
+        for lane in self.lanes.values():
+            if lane.rate.rate > 0:
+                lane.rate.interval = max(1, processes) / lane.rate.rate
 
     def platform_stopped(self, platform: str) -> str | None:
         lane = self.lanes.get(platform)
@@ -255,8 +263,14 @@ class Courier:
     # -- the ledger, for the scheduler (which talks to the courier only) -----------------
 
     def heartbeat(self) -> None:
-        """This process is alive (other processes leave its claims alone)."""
+        """This process is alive (other processes leave its claims alone), and takes its
+        share of each platform's rate among the live processes."""
         self.ledger.heartbeat()
+        self.take_share()
+
+    def take_share(self) -> None:
+        """This process's share of each platform's rate among the live processes."""
+        self.share_rate(self.ledger.live_instances())
 
     def retire(self) -> None:
         """This process has stopped."""

@@ -20,7 +20,7 @@ DEFAULT_DB = Path("data") / "accord.db"
 
 @dataclass(frozen=True)
 class EngineEnv:
-    db_path: Path
+    db_path: str  # a file path, or a postgresql:// URL
     as_of: date | None
     zone: ZoneInfo
 
@@ -30,7 +30,7 @@ class EngineEnv:
         day_text = as_of or setting("accord_as_of")
         zone_text = tz or setting("accord_tz") or "UTC"
         return cls(
-            db_path=Path(setting("accord_db") or DEFAULT_DB),
+            db_path=str(setting("accord_db") or DEFAULT_DB),
             as_of=parse_day(day_text) if day_text else None,
             zone=parse_zone(zone_text),
         )

@@ -1,9 +1,10 @@
 """The delivery ledger: exactly one post per (subscription, kind, local day).
 
-A post is claimed with INSERT OR IGNORE before it is sent, so a DST repeated hour, a
-restart, a reconnect or a second process on the same database finds the claim and
-stands back. The one gap (a process dies after the platform accepted the post and
-before the ledger recorded it) leaves a `claimed` row whose owner is dead: an orphan,
+A post is claimed with INSERT ... ON CONFLICT DO NOTHING (the same on SQLite and
+PostgreSQL) before it is sent, so a DST repeated hour, a restart, a reconnect or a second
+process (on any machine) on the same database finds the claim and stands back. The one
+gap (a process dies after the platform accepted the post and before the ledger recorded
+it) leaves a `claimed` row whose owner is dead: an orphan,
 settled by asking the platform whether the post arrived (`Poster.was_posted`).
 """
 
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Migrations
+
+from briefings.database import Database, apply_migrations
 
 IN_FLIGHT = ("claimed", "interrupted")
 HEARTBEAT_STALE = timedelta(seconds=30)
@@ -102,7 +105,7 @@ class Ledger:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        migrations.apply(db)
+        apply_migrations(migrations, db)
         self.owner = uuid.uuid4().hex[:12]
         now = _now().isoformat()
         self.db.table("instances").insert(
@@ -121,6 +124,17 @@ class Ledger:
             "UPDATE instances SET heartbeat_at = ? WHERE id = ?", [_now().isoformat(), self.owner]
         )
 
+    def live_instances(self) -> int:
+        """Processes on this database whose heartbeat is fresh (this one included)."""
+        stale = (_now() - HEARTBEAT_STALE).isoformat()
+        rows = list(
+            self.db.query(
+                "SELECT count(*) AS n FROM instances WHERE heartbeat_at >= ? OR id = ?",
+                [stale, self.owner],
+            )
+        )
+        return max(1, int(rows[0]["n"]))
+
     def retire(self) -> None:
         self.db.execute("DELETE FROM instances WHERE id = ?", [self.owner])
 
@@ -135,8 +149,9 @@ class Ledger:
         """True when this process now owns the delivery; False when anyone already did."""
         now = _now().isoformat()
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO deliveries (key, subscription, kind, local_date, status,"
-            " owner, claimed_at, updated_at, attempts) VALUES (?, ?, ?, ?, 'claimed', ?, ?, ?, 0)",
+            "INSERT INTO deliveries (key, subscription, kind, local_date, status,"
+            " owner, claimed_at, updated_at, attempts) VALUES (?, ?, ?, ?, 'claimed', ?, ?, ?, 0)"
+            " ON CONFLICT (key) DO NOTHING",
             [key, subscription, kind, local_date, self.owner, now, now],
         )
         return cursor.rowcount == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -35,8 +36,16 @@ class StoreUnavailable(Exception):
 
 
 def transient(err: BaseException) -> bool:
-    """A write that may succeed later: locked, busy, full disk, an I/O error."""
-    return isinstance(err, sqlite3.OperationalError)
+    """A write that may succeed later: locked, busy, full disk, an I/O error; on
+    PostgreSQL a lost connection or a server shutting down, or the pool out of them."""
+    if isinstance(err, sqlite3.OperationalError):
+        return True
+    if "psycopg" not in sys.modules:
+        return False
+    import psycopg
+    import psycopg_pool
+
+    return isinstance(err, psycopg.OperationalError | psycopg_pool.PoolTimeout)
 
 
 async def written(write: Callable[[], T], what: str, *, patience: float | None = None) -> T:

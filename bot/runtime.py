@@ -90,7 +90,9 @@ class Bot:
         artifacts = _artifacts(self.store)
         self.metrics = Metrics()
         self.dispatcher: Dispatcher = MeteredDispatcher(
-            self.composer, lambda: Clock(default_zone, as_of), artifacts=artifacts,
+            self.composer,
+            lambda: Clock(default_zone, as_of),
+            artifacts=artifacts,
             metrics=self.metrics,
         )
         self.adapters = _platform_adapters(settings, self.dispatcher, self.store)
@@ -229,13 +231,16 @@ def run_bot() -> int:
     try:
         settings = Settings()
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors()
-        )
+        problems = "; ".join(_problem(e["loc"], e["msg"]) for e in err.errors())
         print(f"accord-bot: error: bad setting: {problems}", file=sys.stderr)
         return 2
     logs.configure(settings.accord_log_format, settings.secrets())
     return asyncio.run(_main(settings))
+
+
+def _problem(loc: tuple[int | str, ...], message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(map(str, loc)).upper()}: {message}" if loc else message
 
 
 async def _main(settings: Settings) -> int:

@@ -214,6 +214,8 @@ class Scheduler:
 
     async def fire(self, kind: str, at: str, zone: str) -> int:
         """The job body: APScheduler calls this at the slot's local time."""
+        # Every process on the database fires the slot; the ledger's claims share it out.
+        self.courier.take_share()
         subs = self.subscriptions.in_slot(kind, time.fromisoformat(at), zone)
         for sub in subs:
             if self._stopping:
@@ -262,9 +264,13 @@ class Scheduler:
         return self.composer.reminders(clock, sub.offsets, sub.include_passed), None
 
     async def sweep(self) -> None:
-        """Settle orphaned claims left by a process that died mid-post."""
+        """Settle orphaned claims left by a process that died mid-post, and schedule the
+        slots another process's subscribers opened."""
         for claim in self.courier.orphans():
             self._spawn(self._settle(claim))
+        for sub in self.subscriptions.slot_representatives():
+            if self.aps.get_job(Slot.of(sub).job_id) is None:
+                self.schedule(sub)
 
     async def _settle(self, claim: Claim) -> str:
         sub = self.subscriptions.get(claim.subscription)

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Migrations
 
 from briefings.countdown import DEFAULT_OFFSETS
+from briefings.database import Database, apply_migrations
 
 DEFAULT_DIGEST_TIME = time(8, 0)
 DEFAULT_REMINDER_TIME = time(9, 0)
@@ -97,6 +98,7 @@ def _row_to_subscription(row: dict[str, Any]) -> Subscription:
 class Subscriptions:
     """The subscriptions table.
 
+    >>> from sqlite_utils import Database
     >>> subs = Subscriptions(Database(memory=True))
     >>> sub, created = subs.upsert("console", "console", "console", "digest", by="me",
     ...                            zone="UTC")
@@ -106,7 +108,7 @@ class Subscriptions:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        migrations.apply(db)
+        apply_migrations(migrations, db)
 
     def upsert(
         self,
@@ -192,6 +194,23 @@ class Subscriptions:
             [kind, at.isoformat(), zone],
         )
         return [_row_to_subscription(row) for row in rows]
+
+    def slot_representatives(self) -> list[Subscription]:
+        """One active subscription of each (kind, time, zone) slot."""
+        rows = self.db.query(
+            "SELECT * FROM subscriptions WHERE id IN (SELECT min(id) FROM subscriptions"
+            " WHERE paused = 0 GROUP BY kind, at, zone) ORDER BY id"
+        )
+        return [_row_to_subscription(row) for row in rows]
+
+    def pause_workspace(self, platform: str, workspace: str, reason: str) -> int:
+        """Pause every live subscription of a workspace (an uninstall); how many."""
+        cursor = self.db.execute(
+            "UPDATE subscriptions SET paused = 1, paused_reason = ?, paused_at = ?"
+            " WHERE platform = ? AND workspace = ? AND paused = 0",
+            [reason, _now(), platform, workspace],
+        )
+        return int(cursor.rowcount)
 
     def pause(self, sub_id: str, reason: str) -> None:
         self.db.execute(

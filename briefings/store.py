@@ -9,6 +9,7 @@ item's date). The store keeps a revision number that changes on every import.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Database as SQLiteDatabase
+from sqlite_utils import Migrations
 
+from briefings.database import Database, apply_migrations, open_database
 from briefings.model import (
     Deadline,
     Dossier,
@@ -30,6 +33,8 @@ from briefings.model import (
 )
 
 migrations = Migrations("accord-store")
+IMPORT_LOCK = 7_317_002  # PostgreSQL advisory lock key for imports
+REVISION_SECONDS = 0.5
 
 
 @migrations()
@@ -229,31 +234,21 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # On PostgreSQL the revision is a network round trip: it is read again at most
+        # every REVISION_SECONDS, so an import by another process is seen within that.
+        self._revision_ttl = 0.0 if isinstance(db, SQLiteDatabase) else REVISION_SECONDS
+        self._revision = (0, 0.0)  # (value, read until)
 
     @classmethod
     def open(cls, path: Path | str, *, seed: bool = True) -> Store:
         """Open (creating if needed) the store; fill an empty one from the shipped dossier."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # No sqlite-utils plugins: scanning installed packages for them costs a cold start
-        # more than the whole briefing.
-        db = Database(
-            str(path) if str(path) != ":memory:" else None,
-            memory=str(path) == ":memory:",
-            execute_plugins=False,
-        )
-        db.execute("PRAGMA busy_timeout = 5000")
-        if str(path) != ":memory:":
-            db.enable_wal()
-            # In WAL mode NORMAL survives a crash of the process (not of the machine) and
-            # spares an fsync per commit: the delivery ledger commits once per post.
-            db.execute("PRAGMA synchronous = NORMAL")
-        migrations.apply(db)
+        db = open_database(path)
+        apply_migrations(migrations, db)
         store = cls(db)
         if seed and store.revision() == 0:
             from briefings.curation import load_dossier  # YAML only when seeding
 
-            store.import_dossiers([load_dossier(shipped_dossier_path())])
+            store.import_dossiers([load_dossier(shipped_dossier_path())], unless_seeded=True)
         return store
 
     def close(self) -> None:
@@ -261,15 +256,25 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------
 
-    def import_dossiers(self, dossiers: Sequence[Dossier]) -> int:
-        """Replace each dossier's content in one transaction; return the new revision."""
+    def import_dossiers(self, dossiers: Sequence[Dossier], *, unless_seeded: bool = False) -> int:
+        """Replace each dossier's content in one transaction; return the new revision.
+
+        `unless_seeded`: only into an empty store (another process may have just filled it).
+        """
         with self.db.atomic():
-            revision = self.revision() + 1
+            if not isinstance(self.db, SQLiteDatabase):
+                # Imports from several processes take turns (SQLite's writer lock does it there).
+                self.db.execute("SELECT pg_advisory_xact_lock(?)", [IMPORT_LOCK])
+            current = self._read_revision()
+            if unless_seeded and current > 0:
+                return current
+            revision = current + 1
             for dossier in dossiers:
                 self._replace(dossier, revision)
             self._set_meta("revision", str(revision))
             if dossiers:
                 self._set_meta("active_dossier", dossiers[-1].info.slug)
+        self._revision = (revision, time.monotonic() + self._revision_ttl)
         return revision
 
     def _replace(self, dossier: Dossier, revision: int) -> None:
@@ -361,6 +366,17 @@ class Store:
 
     def revision(self) -> int:
         """A number that changes on every import (for caches and digests)."""
+        if self._revision_ttl:
+            value, until = self._revision
+            now = time.monotonic()
+            if now < until:
+                return value
+            value = self._read_revision()
+            self._revision = (value, now + self._revision_ttl)
+            return value
+        return self._read_revision()
+
+    def _read_revision(self) -> int:
         return int(self._meta("revision") or 0)
 
     def content_fingerprint(self) -> list[tuple[Any, ...]]:

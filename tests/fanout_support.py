@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def seed_digests(
-    db: Path, platform: str, workspace: str, channels: list[str], at: time = time(0, 0)
+    db: Path | str, platform: str, workspace: str, channels: list[str], at: time = time(0, 0)
 ) -> None:
     """Subscribe every channel to a digest at `at` UTC, subscribed yesterday. With the
     default 00:00 and a day's grace, the bot's start-up catch-up finds them all due today
@@ -40,7 +40,7 @@ def bot_command() -> list[str]:
     return [sys.executable, "-c", "from bot.cli import main; main()", "run"]
 
 
-def bot_env(db: Path, **extra: str) -> dict[str, str]:
+def bot_env(db: Path | str, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()

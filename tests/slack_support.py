@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -189,3 +190,32 @@ def store_with(path: Path, *dossiers: Dossier) -> Store:
     store = Store.open(path, seed=False)
     store.import_dossiers(list(dossiers))
     return store
+
+
+async def post_event(
+    session: aiohttp.ClientSession,
+    adapter: SlackAdapter,
+    team: str,
+    event: dict[str, Any],
+    secret: str = SIGNING_SECRET,
+) -> int:
+    """An Events API callback (app_uninstalled, tokens_revoked, ...) as Slack signs it."""
+    body = json.dumps(
+        {
+            "token": "unused-verification-token",
+            "team_id": team,
+            "api_app_id": "A0APP",
+            "type": "event_callback",
+            "event_id": f"Ev{team}{int(time.time() * 1000)}",
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [
+                {"team_id": team, "user_id": "U0BOT", "is_bot": True, "enterprise_id": None}
+            ],
+        }
+    )
+    headers = {**sign(body, int(time.time()), secret), "Content-Type": "application/json"}
+    url = f"http://127.0.0.1:{adapter.port}/slack/events"
+    async with session.post(url, data=body.encode(), headers=headers) as response:
+        await response.read()
+        return response.status

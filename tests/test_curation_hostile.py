@@ -40,20 +40,26 @@ HOSTILE: list[tuple[str, bytes, str]] = [
     ("huge duration", BASE.replace("days: 10", "days: 99999999").encode(), "at most"),
     (
         "due after 9999",
-        BASE.replace("date: 2020-01-01", "date: 9999-12-01").replace("days: 10", "days: 365")
+        BASE.replace("date: 2020-01-01", "date: 9999-12-01")
+        .replace("days: 10", "days: 365")
         .encode(),
         "9999",
     ),
-    ("duplicate slug", BASE.replace("  slug: test-accord", "  slug: a\n  slug: b").encode(),
-     "duplicate key 'slug'"),
+    (
+        "duplicate slug",
+        BASE.replace("  slug: test-accord", "  slug: a\n  slug: b").encode(),
+        "duplicate key 'slug'",
+    ),
     ("duplicate events", (BASE + "events: []\n").encode(), "duplicate key 'events'"),
-    ("latin-1", BASE.replace("Test accord", "Accord de paix à Genève").encode("latin-1"),
-     "UTF-8"),
+    ("latin-1", BASE.replace("Test accord", "Accord de paix à Genève").encode("latin-1"), "UTF-8"),
     ("utf-16", BASE.encode("utf-16"), "UTF-16"),
     ("utf-16-le no bom", BASE.encode("utf-16-le"), "UTF-16"),
     ("two documents", (BASE + "---\n" + BASE).encode(), "more than one"),
-    ("complex key", BASE.replace("  slug: test-accord", "  ? [a, b]\n  : x").encode(),
-     "plain text"),
+    (
+        "complex key",
+        BASE.replace("  slug: test-accord", "  ? [a, b]\n  : x").encode(),
+        "plain text",
+    ),
 ]
 
 
@@ -77,7 +83,11 @@ def _check(tmp_path: Path, path: Path, command: str) -> str:
 @pytest.mark.parametrize("command", ["check", "import"])
 @pytest.mark.parametrize(("case", "data", "words"), HOSTILE, ids=[c[0] for c in HOSTILE])
 def test_hostile_file_is_one_problem_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, case: str, data: bytes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    case: str,
+    data: bytes,
     words: str,
 ) -> None:
     monkeypatch.setenv("ACCORD_DB", str(tmp_path / "accord.db"))
@@ -110,8 +120,9 @@ def test_device_and_fifo_are_refused_at_once(
     ),
     where=st.integers(min_value=0, max_value=len(BASE)),
 )
-def test_fuzzed_files_never_raise(tmp_path_factory: pytest.TempPathFactory, data: bytes,
-                                  where: int) -> None:
+def test_fuzzed_files_never_raise(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, where: int
+) -> None:
     base = BASE.encode()
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.yaml"
     path.write_bytes(base[:where] + data + base[where:])

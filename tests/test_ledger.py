@@ -6,24 +6,25 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from bot.ledger import Ledger
 from bot.subscriptions import Subscriptions
+from briefings.database import open_database
 
 
-def test_a_ledger_before_subscriptions_on_a_fresh_database(tmp_path: Path) -> None:
-    db = Database(tmp_path / "fresh.db")
+def test_a_ledger_before_subscriptions_on_a_fresh_database(db_location: str) -> None:
+    db = open_database(db_location)
     ledger = Ledger(db)
     assert ledger.claim("k1", "sub-1", "digest", "2020-03-05")
     Subscriptions(db)
     assert not Ledger(db).claim("k1", "sub-1", "digest", "2020-03-05")
+    db.close()
 
 
-def test_subscriptions_then_ledger_as_before(tmp_path: Path) -> None:
-    db = Database(tmp_path / "fresh.db")
+def test_subscriptions_then_ledger_as_before(db_location: str) -> None:
+    db = open_database(db_location)
     Subscriptions(db)
     assert Ledger(db).claim("k2", "sub-2", "reminders", "2020-03-05")
+    db.close()
 
 
 def test_no_ledger_writes_outside_the_ledger() -> None:

@@ -18,9 +18,7 @@ SCRIPT = Path(sys.executable).with_name("accord-bot")
 
 async def doctor(env: dict[str, str], db: Path) -> tuple[int, str]:
     environ = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ACCORD_", "SLACK_", "DISCORD_"))
+        k: v for k, v in os.environ.items() if not k.startswith(("ACCORD_", "SLACK_", "DISCORD_"))
     }
     environ.update(env, ACCORD_DB=str(db))
     process = await asyncio.create_subprocess_exec(

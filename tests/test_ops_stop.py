@@ -66,8 +66,8 @@ async def test_sigterm_lets_posts_finish_and_the_next_start_completes(tmp_path: 
 
     second = await start(db, fake, log)
     try:
-        assert await eventually(lambda: statuses(db)["delivered"] == len(CHANNELS), 90), (
-            statuses(db)
+        assert await eventually(lambda: statuses(db)["delivered"] == len(CHANNELS), 90), statuses(
+            db
         )
     finally:
         second.send_signal(signal.SIGTERM)

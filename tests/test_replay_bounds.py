@@ -21,8 +21,7 @@ def test_brief_on_a_day_near_the_ends_of_the_calendar_is_one_line(
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert result.stderr.strip().splitlines() == [
-        f"accord-bot: error: {day} is outside the days the bot briefs on "
-        "(1000-01-01 to 8999-12-31)"
+        f"accord-bot: error: {day} is outside the days the bot briefs on (1000-01-01 to 8999-12-31)"
     ]
 
 

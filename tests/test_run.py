@@ -58,7 +58,6 @@ def test_signal_stops_the_bot_cleanly_with_input_still_open(
             process.stdin.close()
 
 
-
 @pytest.mark.parametrize("encoding", [None, "utf-8:strict"])
 def test_console_input_that_is_not_utf8_is_answered_and_input_still_ends(
     tmp_path: Path, encoding: str | None

@@ -25,12 +25,12 @@ from bot.runtime import Bot
 from bot.settings import Settings
 
 
-def settings_for(db: Path, **extra: object) -> Settings:
+def settings_for(db: Path | str, **extra: object) -> Settings:
     return Settings(_env_file=None, accord_db=db, accord_tz="UTC", **extra)  # type: ignore[call-arg]
 
 
 class Harness:
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path | str) -> None:
         self.db = db
         self.out = io.StringIO()
         read_fd, self.write_fd = os.pipe()
@@ -81,8 +81,8 @@ def traveller() -> Iterator[time_machine.Coordinates]:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path, traveller: time_machine.Coordinates) -> AsyncIterator[Harness]:
-    made = Harness(tmp_path / "accord.db")
+async def harness(db_location: str, traveller: time_machine.Coordinates) -> AsyncIterator[Harness]:
+    made = Harness(db_location)
     await made.bot.start()
     yield made
     await made.stop()
@@ -106,12 +106,12 @@ async def test_digest_arrives_at_local_time_in_three_zones_across_dst(
 
 
 async def test_repeated_dst_hour_posts_once(
-    tmp_path: Path, traveller: time_machine.Coordinates
+    db_location: str, traveller: time_machine.Coordinates
 ) -> None:
     # Start the bot the day before: a jump of months would make APScheduler walk every
     # missed 10-second heartbeat between the two dates, which blocks the loop for seconds.
     traveller.move_to(datetime(2026, 10, 31, 12, 0, tzinfo=UTC))
-    harness = Harness(tmp_path / "accord.db")
+    harness = Harness(db_location)
     await harness.bot.start()
     try:
         # 1 November 2026, New York: 01:30 happens twice (EDT, then EST).
@@ -126,22 +126,22 @@ async def test_repeated_dst_hour_posts_once(
 
 
 async def test_missed_digest_is_caught_up_once_the_same_day(
-    tmp_path: Path, traveller: time_machine.Coordinates
+    db_location: str, traveller: time_machine.Coordinates
 ) -> None:
-    first = Harness(tmp_path / "accord.db")
+    first = Harness(db_location)
     await first.bot.start()
     await first.subscribe("utc", "UTC")
     await first.stop()
     # Down over 08:00 on 7 March; back at 09:30 the same day.
     traveller.move_to(datetime(2026, 3, 7, 9, 30, tzinfo=UTC))
-    second = Harness(tmp_path / "accord.db")
+    second = Harness(db_location)
     await second.bot.start()
     assert await eventually(lambda: len(second.posted) == 1)
     assert second.posted == ["console:console:utc:digest|2026-03-07"]
     await second.stop()
     # Another restart the same day delivers nothing more.
     traveller.move_to(datetime(2026, 3, 7, 10, 0, tzinfo=UTC))
-    third = Harness(tmp_path / "accord.db")
+    third = Harness(db_location)
     await third.bot.start()
     await asyncio.sleep(0.5)
     assert third.posted == []
@@ -149,14 +149,14 @@ async def test_missed_digest_is_caught_up_once_the_same_day(
 
 
 async def test_digest_missed_on_a_previous_day_is_not_sent(
-    tmp_path: Path, traveller: time_machine.Coordinates
+    db_location: str, traveller: time_machine.Coordinates
 ) -> None:
-    first = Harness(tmp_path / "accord.db")
+    first = Harness(db_location)
     await first.bot.start()
     await first.subscribe("utc", "UTC")
     await first.stop()
     traveller.move_to(datetime(2026, 3, 8, 7, 0, tzinfo=UTC))  # the 7th was missed entirely
-    second = Harness(tmp_path / "accord.db")
+    second = Harness(db_location)
     await second.bot.start()
     await asyncio.sleep(0.5)
     assert second.posted == []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.adapters.slack import EVENTS_PATH
+from bot.adapters.slack import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
 
 MANIFEST = Path(__file__).resolve().parent.parent / "config" / "slack-manifest.yaml"
 
@@ -20,3 +20,14 @@ def test_manifest_declares_the_command_and_scopes() -> None:
     assert {"commands", "chat:write", "users:read", "files:write"} <= scopes
     assert "channels:history" in scopes  # SlackPoster.was_posted reads the history
     assert manifest["settings"]["socket_mode_enabled"] is False
+
+
+def test_manifest_declares_the_install_redirect_and_the_uninstall_events() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    (redirect,) = manifest["oauth_config"]["redirect_urls"]
+    assert redirect.startswith("https://") and redirect.endswith(REDIRECT_PATH)
+    events = manifest["settings"]["event_subscriptions"]
+    assert events["request_url"].endswith(EVENTS_PATH)
+    assert set(events["bot_events"]) == {"app_uninstalled", "tokens_revoked"}
+    # The OAuth install asks for exactly the scopes the manifest declares.
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)

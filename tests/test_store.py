@@ -1,16 +1,22 @@
-"""The SQLite store: seeding, imports in one transaction, and the as-of reads."""
+"""The store on both backends (SQLite, PostgreSQL): seeding, imports in one transaction,
+and the as-of reads."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from time import sleep
 
 import pytest
 from click.testing import CliRunner
+from sqlite_utils import Database
 
 from bot.cli import main
 from briefings.curation import load_dossier
+from briefings.database import describe
 from briefings.model import (
     Deadline,
     Dossier,
@@ -61,14 +67,22 @@ def small_dossier(slug: str = "small", *, extra_events: tuple[Event, ...] = ()) 
 
 
 @pytest.fixture
-def small(tmp_path: Path) -> Store:
-    store = Store.open(tmp_path / "small.db", seed=False)
+def store(db_location: str) -> Iterator[Store]:
+    opened = Store.open(db_location)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def small(db_location: str) -> Iterator[Store]:
+    store = Store.open(db_location, seed=False)
     store.import_dossiers([small_dossier()])
-    return store
+    yield store
+    store.close()
 
 
-def test_open_seeds_the_shipped_dossier_once(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "accord.db"
+def test_open_seeds_the_shipped_dossier_once(db_location: str, tmp_path: Path) -> None:
+    path = db_location if "://" in db_location else str(tmp_path / "sub" / "accord.db")
     store = Store.open(path)
     assert store.revision() == 1
     assert store.info().slug == "doha-2020"
@@ -83,10 +97,11 @@ def test_open_seeds_the_shipped_dossier_once(tmp_path: Path) -> None:
     store.close()
     again = Store.open(path)
     assert again.revision() == 1  # not seeded a second time
+    again.close()
 
 
-def test_an_unseeded_empty_store_says_what_to_do(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "empty.db", seed=False)
+def test_an_unseeded_empty_store_says_what_to_do(db_location: str) -> None:
+    store = Store.open(db_location, seed=False)
     assert store.revision() == 0
     with pytest.raises(LookupError, match="store import"):
         _ = store.dossier_slug
@@ -201,10 +216,10 @@ events:
 
 
 def test_cli_import_of_a_bad_file_leaves_the_store_unchanged(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_location: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = tmp_path / "accord.db"
-    monkeypatch.setenv("ACCORD_DB", str(db))
+    db = db_location
+    monkeypatch.setenv("ACCORD_DB", db)
     store = Store.open(db)
     before, revision = store.content_fingerprint(), store.revision()
     bad = tmp_path / "bad.yaml"
@@ -218,25 +233,29 @@ def test_cli_import_of_a_bad_file_leaves_the_store_unchanged(
 
 
 def test_cli_import_of_a_good_file_bumps_the_revision(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_location: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = tmp_path / "accord.db"
-    monkeypatch.setenv("ACCORD_DB", str(db))
+    db = db_location
+    monkeypatch.setenv("ACCORD_DB", db)
     store = Store.open(db)
     before = store.content_fingerprint()
     result = CliRunner().invoke(main, ["store", "import", str(shipped_dossier_path())])
     assert result.exit_code == 0, result.output
-    assert f"imported doha-2020 into {db} (revision 2)" in result.stdout
-    assert store.revision() == 2
+    assert f"imported doha-2020 into {describe(db)} (revision 2)" in result.stdout
+    reopened = Store.open(db)  # another process's import: a fresh store sees it at once
+    assert reopened.revision() == 2
+    reopened.close()
     # Same content, new revision.
     assert [r for r in store.content_fingerprint() if r[0] != "meta" and r[0] != "dossiers"] == [
         r for r in before if r[0] != "meta" and r[0] != "dossiers"
     ]
 
 
-def test_cli_import_into_a_new_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "new" / "accord.db"
-    monkeypatch.setenv("ACCORD_DB", str(db))
+def test_cli_import_into_a_new_store(
+    db_location: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = db_location if "://" in db_location else str(tmp_path / "new" / "accord.db")
+    monkeypatch.setenv("ACCORD_DB", db)
     other = tmp_path / "small.yaml"
     other.write_text(
         "dossier: {slug: small, title: Small, signed: 2020-01-01}\n"
@@ -250,7 +269,9 @@ def test_cli_import_into_a_new_store(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert store.event_ids(D("2020-01-02")) == ["e"]
 
 
-def test_the_store_is_a_plain_sqlite_file_with_the_as_of_indexes(store: Store) -> None:
+def test_the_store_is_a_plain_sqlite_file_with_the_as_of_indexes(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "plain.db")
+    assert isinstance(store.db, Database)
     path = store.db.conn.execute("PRAGMA database_list").fetchone()[2]
     conn = sqlite3.connect(path)
     indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
@@ -274,10 +295,35 @@ def test_shipped_file_and_store_agree(store: Store) -> None:
     ]
 
 
-def test_the_command_sync_hashes_are_the_stores_own_table(tmp_path: Path) -> None:
-    opened = Store.open(tmp_path / "sync.db")
+def test_the_command_sync_hashes_are_the_stores_own_table(db_location: str) -> None:
+    opened = Store.open(db_location)
     assert opened.db["discord_sync"].exists()
     assert opened.synced_commands("app:global") is None
     opened.record_synced_commands("app:global", "abc", "2020-03-05T00:00:00+00:00")
     assert opened.synced_commands("app:global") == "abc"
     opened.close()
+
+
+def test_a_store_url_is_shown_without_its_password() -> None:
+    url = "postgresql://accord:s3cret@db.internal:5433/accord"
+    assert describe(url) == "postgresql://accord@db.internal:5433/accord"
+    assert "s3cret" not in describe(url)
+
+
+def test_two_stores_on_one_postgres_database_see_each_others_revisions(
+    postgres_url: str,
+) -> None:
+    first, second = Store.open(postgres_url), Store.open(postgres_url)
+    try:
+        assert first.revision() == second.revision() == 1  # seeded once
+        first.import_dossiers([small_dossier("other")])
+        assert first.revision() == 2
+        assert second.info().slug == "other"
+        # Caches key on the revision: the other process sees the new one within 0.5 s.
+        deadline = time.monotonic() + 2
+        while second.revision() != 2:
+            assert time.monotonic() < deadline
+            sleep(0.05)
+    finally:
+        first.close()
+        second.close()

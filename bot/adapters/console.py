@@ -116,11 +116,11 @@ class ConsoleAdapter:
 
 
 def input_lines(stream: TextIO) -> Iterator[str]:
-    r"""Lines of standard input as text; bytes that are not UTF-8 become U+FFFD.
+    """Lines of standard input as text; bytes that are not UTF-8 become U+FFFD.
 
     >>> import io
-    >>> list(input_lines(io.TextIOWrapper(io.BytesIO(b"caf\xe9\n")))) == ["caf\ufffd\n"]
-    True
+    >>> list(input_lines(io.TextIOWrapper(io.BytesIO(b"caf\\xe9\\n"))))
+    ['caf\ufffd\\n']
     """
     raw = getattr(stream, "buffer", None)
     if raw is not None:

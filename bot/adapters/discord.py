@@ -3,9 +3,11 @@
 A thin edge: an interaction's typed options become a `Command` (`Dispatcher.parse_options`,
 from the spec table; the tree itself comes from `discord_tree`),
 the dispatcher answers with a `Reply`, and `discord_embeds` turns that into messages.
-The client is an `AutoShardedClient`, so the gateway URL and shard count come from
-`GET /gateway/bot` at `DISCORD_API_BASE`. Commands are synced once per start, in
-`setup_hook`, and only when their JSON changed since the last sync (a hash in the store).
+The client is an `AutoShardedClient`: the gateway URL (and, unless DISCORD_SHARD_COUNT is
+set, the shard count) comes from `GET /gateway/bot` at `DISCORD_API_BASE`; with
+DISCORD_SHARD_IDS this process runs only those shards. Commands are synced once per
+start, in `setup_hook`, by the process holding shard 0 alone, and only when their JSON
+changed since the last sync (a hash in the store).
 
     adapter = DiscordAdapter(settings, dispatcher, store)
     await adapter.start()      # logs in, connects, returns when ready
@@ -29,6 +31,7 @@ from zoneinfo import available_timezones
 
 import aiohttp
 import discord
+import yarl
 from discord import app_commands
 from discord.http import MultipartParameters, Route
 
@@ -125,6 +128,20 @@ class AccordClient(discord.AutoShardedClient):
         # Runs once per login, unlike on_ready (which fires again after every reconnect).
         await self._on_setup()
 
+    async def launch_shards(self) -> None:
+        # discord.py asks Discord for the gateway only when it also asks for the shard
+        # count; with a count given, the gateway still comes from GET /gateway/bot.
+        if self.shard_count is None or self.is_closed():
+            await super().launch_shards()
+            return
+        _advised, url, _limit = await self.http.get_bot_gateway()
+        gateway = yarl.URL(url)
+        self._connection.shard_count = self.shard_count
+        shard_ids = self.shard_ids or list(range(self.shard_count))
+        self._connection.shard_ids = shard_ids
+        for shard_id in shard_ids:
+            await self.launch_shard(gateway, shard_id, initial=shard_id == shard_ids[0])
+
     async def on_shard_ready(self, shard_id: int) -> None:
         self.gateway.connected(shard_id)
 
@@ -204,6 +221,8 @@ class DiscordAdapter:
             self._setup,
             guild_ready_timeout=guild_ready_timeout,
             max_ratelimit_timeout=30.0,
+            shard_count=settings.discord_shard_count,
+            shard_ids=settings.discord_shard_ids,
         )
         self._configured_shard_count = self.client.shard_count
         self.tree: app_commands.CommandTree[AccordClient] = AccordTree(self.client)
@@ -303,6 +322,10 @@ class DiscordAdapter:
             self._runner = None
 
     async def _setup(self) -> None:
+        if not self.settings.discord_syncs_commands:
+            log.info("commands are synced by the process holding shard 0; not syncing here")
+            self.synced = False
+            return
         try:
             self.synced = await self.sync_commands()
         except discord.HTTPException as err:

@@ -10,6 +10,13 @@ however slow the answer is.
     await adapter.start()   # raises AdapterError when auth.test rejects the token
     ...
     await adapter.stop()
+
+With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead of SLACK_BOT_TOKEN it serves many
+workspaces: Bolt's OAuth flow installs the app (`GET /slack/install`, `GET
+/slack/oauth_redirect`, beside `POST /slack/events`), installations and OAuth states are
+kept in the store (`bot.installations`), and every answer and post uses its workspace's
+token. `app_uninstalled` and `tokens_revoked` remove that workspace's installation (or
+token) and pause its subscriptions.
 """
 
 from __future__ import annotations
@@ -24,9 +31,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -45,7 +55,9 @@ from bot.adapters.rendered import RenderCache
 from bot.adapters.slack_blocks import Payload, escape, message_payloads, reply_text, text_payload
 from bot.commands import MANAGING, Caller, CommandError, Dispatcher, Reply, parse_text
 from bot.delivery import Attachment, PostResult, Target
+from bot.installations import InstallationStore, OAuthStateStore
 from bot.settings import Settings
+from bot.subscriptions import Subscriptions
 from briefings.document import Briefing
 from briefings.store import Store
 
@@ -53,6 +65,20 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+# The bot scopes the install asks for (as in config/slack-manifest.yaml).
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "files:write",
+    "channels:history",
+    "groups:history",
+)
+UNINSTALLED = "the app was uninstalled from this Slack workspace"
+REVOKED = "the bot token for this Slack workspace was revoked"
+NOT_INSTALLED = "the app is not installed in this Slack workspace (reinstall it)"
 METADATA_TYPE = "accord_delivery"
 HISTORY_LIMIT = 50
 ADMIN_CACHE_SECONDS = 60.0
@@ -121,7 +147,7 @@ class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
         return retry_after(response.headers) <= self.max_wait
 
 
-def make_client(token: str, base_url: str) -> AsyncWebClient:
+def make_client(token: str | None, base_url: str) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL as its base, retrying 429s and dropped connections."""
     handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler(), ShortRateLimitRetry()]
     return AsyncWebClient(
@@ -165,9 +191,30 @@ class SlackPoster:
 
     platform = PLATFORM
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self, client: AsyncWebClient, installations: InstallationStore | None = None
+    ) -> None:
         self.client = client
+        # Multi-workspace mode: each workspace's token from its installation.
+        self.installations = installations
+        self._clients: dict[str, AsyncWebClient] = {}
         self._payloads = RenderCache(message_payloads)
+
+    def client_for(self, workspace: str) -> AsyncWebClient | None:
+        """The Web API client for a workspace (None: the app is not installed there)."""
+        if self.installations is None:
+            return self.client
+        token = self.installations.bot_token(workspace)
+        if token is None:
+            return None
+        client = self._clients.get(token)
+        if client is None:
+            if len(self._clients) > 1000:
+                self._clients.clear()
+            client = make_client(token, self.client.base_url)
+            self._clients[token] = client
+        client.session = self.client.session
+        return client
 
     @staticmethod
     def metadata(key: str, part: int = 1, parts: int = 1) -> dict[str, Any]:
@@ -184,12 +231,15 @@ class SlackPoster:
         key: str,
         attachment: Attachment | None = None,
     ) -> PostResult:
+        client = self.client_for(target.workspace)
+        if client is None:
+            return PostResult("gone", NOT_INSTALLED)
         payloads = self._payloads(briefing)
         first_ts: str | None = None
         posted = 0
         try:
             for number, payload in enumerate(payloads, start=1):
-                response = await self.client.chat_postMessage(
+                response = await client.chat_postMessage(
                     channel=target.channel,
                     text=payload["text"],
                     blocks=payload["blocks"],
@@ -200,9 +250,12 @@ class SlackPoster:
                 first_ts = first_ts or str(response.get("ts") or "") or None
                 posted = number
             if attachment is not None:
-                await upload(self.client, target.channel, attachment)
+                await upload(client, target.channel, attachment)
         except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
             result = classify(err)
+            if result.status == "fatal" and self.installations is not None:
+                # One workspace's token, not the whole platform: pause that channel.
+                result = PostResult("gone", result.reason)
             log.warning("slack post to %s failed: %s", target.channel, result.reason)
             if posted == 0:
                 return result
@@ -228,8 +281,11 @@ class SlackPoster:
 
     async def was_posted(self, target: Target, key: str) -> bool | None:
         """True when a recent message in the channel carries this delivery key."""
+        client = self.client_for(target.workspace)
+        if client is None:
+            return None
         try:
-            response = await self.client.conversations_history(
+            response = await client.conversations_history(
                 channel=target.channel, include_all_metadata=True, limit=HISTORY_LIMIT
             )
         except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
@@ -273,27 +329,45 @@ class SlackAdapter:
     platform = PLATFORM
 
     def __init__(self, settings: Settings, dispatcher: Dispatcher, store: Store) -> None:
-        if settings.slack_bot_token is None:
-            raise AdapterError("SLACK_BOT_TOKEN is not set")
+        self.multi = settings.slack_multi_workspace
         app_token = settings.slack_app_token
         secret = settings.slack_signing_secret
+        if self.multi:
+            if settings.slack_client_secret is None or secret is None:
+                raise AdapterError(
+                    "SLACK_CLIENT_ID needs SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET"
+                )
+            app_token = None  # installs arrive over HTTP: no Socket Mode
+        elif settings.slack_bot_token is None:
+            raise AdapterError("SLACK_BOT_TOKEN is not set")
         if app_token is None and secret is None:
             raise AdapterError("set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN")
         self.settings = settings
         self.dispatcher = dispatcher
         self.store = store
         self.mode = "socket" if app_token is not None else "http"
+        token = settings.slack_bot_token
         self.client = make_client(
-            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+            token.get_secret_value() if token else None, settings.slack_api_url
         )
-        self.poster = SlackPoster(self.client)
+        self.installations: InstallationStore | None = None
+        self.subscriptions = Subscriptions(store.db)
+        options: dict[str, Any] = {}
+        if self.multi:
+            self.installations = InstallationStore(store.db)
+            options = self._oauth_options()
+        self.poster = SlackPoster(self.client, self.installations)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=secret.get_secret_value() if secret else "",
             process_before_response=False,
             logger=logging.getLogger("slack_bolt"),
+            **options,
         )
         self.app.command("/accord")(self.on_command)
+        if self.multi:
+            self.app.event("app_uninstalled")(self.on_app_uninstalled)
+            self.app.event("tokens_revoked")(self.on_tokens_revoked)
         self._verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
         self.host = settings.slack_host
         self.port: int | None = None
@@ -310,10 +384,46 @@ class SlackAdapter:
             OrderedDict()
         )
 
+    def _oauth_options(self) -> dict[str, Any]:
+        """AsyncApp's arguments for the OAuth install and per-workspace authorization."""
+        settings = self.settings
+        assert settings.slack_client_id and settings.slack_client_secret is not None
+        assert self.installations is not None
+        secret = settings.slack_client_secret.get_secret_value()
+        oauth = AsyncOAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=secret,
+            scopes=list(BOT_SCOPES),
+            redirect_uri=settings.slack_redirect_uri,
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+            installation_store=self.installations,
+            installation_store_bot_only=True,
+            state_store=OAuthStateStore(self.store.db),
+            logger=logging.getLogger("slack_bolt"),
+        )
+        # The same lookups Bolt makes by default, with auth.test answers cached per token.
+        authorize = AsyncInstallationStoreAuthorize(
+            installation_store=self.installations,
+            client_id=settings.slack_client_id,
+            client_secret=secret,
+            logger=logging.getLogger("slack_bolt"),
+            bot_only=True,
+            cache_enabled=True,
+            client=self.client,
+        )
+        return {
+            "oauth_settings": oauth,
+            "authorize": authorize,
+            "installation_store": self.installations,
+            "installation_store_bot_only": True,
+        }
+
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.check_token()
+        if not self.multi:
+            await self.check_token()
         self._session = aiohttp.ClientSession()
         # Web API calls (the Poster's fan-out too) share the pooled connections.
         self.client.session = self._session
@@ -332,6 +442,8 @@ class SlackAdapter:
         addresses = self._runner.addresses
         self.port = int(addresses[0][1]) if addresses else self.settings.slack_port
         log.info("slack: listening on %s:%s%s", self.host, self.port, EVENTS_PATH)
+        if self.multi:
+            log.info("slack: installs at %s and %s", INSTALL_PATH, REDIRECT_PATH)
 
     async def check_token(self) -> None:
         """auth.test: fail fast with a clear message when Slack rejects the token."""
@@ -369,6 +481,9 @@ class SlackAdapter:
         """The aiohttp application serving POST /slack/events."""
         application = web.Application()
         application.router.add_post(EVENTS_PATH, self._handle_http)
+        if self.multi:
+            application.router.add_get(INSTALL_PATH, self._handle_install)
+            application.router.add_get(REDIRECT_PATH, self._handle_redirect)
         for method, path, handler in self.extra_routes:
             application.router.add_route(method, path, handler)
         return application
@@ -400,6 +515,48 @@ class SlackAdapter:
         bolt_response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
+    async def _handle_install(self, request: web.Request) -> web.Response:
+        flow = self.app.oauth_flow
+        assert flow is not None
+        return await to_aiohttp_response(
+            await flow.handle_installation(await to_bolt_request(request))
+        )
+
+    async def _handle_redirect(self, request: web.Request) -> web.Response:
+        flow = self.app.oauth_flow
+        assert flow is not None
+        return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+    # -- installs and uninstalls ----------------------------------------------------------
+
+    async def on_app_uninstalled(
+        self, ack: Callable[[], Awaitable[Any]], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        assert self.installations is not None
+        await self.installations.async_delete_all(
+            enterprise_id=context.enterprise_id, team_id=context.team_id
+        )
+        self._paused(context.team_id, UNINSTALLED)
+
+    async def on_tokens_revoked(
+        self, ack: Callable[[], Awaitable[Any]], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        if not (event.get("tokens") or {}).get("bot"):
+            return  # only user tokens, and none are kept
+        assert self.installations is not None
+        await self.installations.async_delete_bot(
+            enterprise_id=context.enterprise_id, team_id=context.team_id
+        )
+        self._paused(context.team_id, REVOKED)
+
+    def _paused(self, team_id: str | None, reason: str) -> None:
+        if not team_id:
+            return
+        count = self.subscriptions.pause_workspace(PLATFORM, team_id, reason)
+        log.warning("slack: %s (%s); paused %d subscription(s)", reason, team_id, count)
+
     def _signed(self, raw: bytes, timestamp: str, signature: str) -> bool:
         if self._verifier is None or not (0 < len(timestamp) <= 12 and timestamp.isdigit()):
             return False
@@ -410,12 +567,19 @@ class SlackAdapter:
     # -- the slash command ---------------------------------------------------------------
 
     async def on_command(
-        self, ack: Callable[[], Awaitable[Any]], command: dict[str, Any], respond: Respond
+        self,
+        ack: Callable[[], Awaitable[Any]],
+        command: dict[str, Any],
+        respond: Respond,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
+        # Bolt's client carries this workspace's token (multi-workspace mode) or ours.
+        if client.session is None:
+            client.session = self._session
         try:
-            reply = await self.answer(command)
-            await self.send(reply, command, respond)
+            reply = await self.answer(command, client)
+            await self.send(reply, command, respond, client)
         except Exception:
             log.exception("slack: /accord failed")
             sorry = "Something went wrong on our side; nothing was changed."
@@ -424,14 +588,16 @@ class SlackAdapter:
             except Exception:
                 log.exception("slack: could not tell the user about a failure")
 
-    async def answer(self, command: Mapping[str, Any]) -> Reply:
+    async def answer(
+        self, command: Mapping[str, Any], client: AsyncWebClient | None = None
+    ) -> Reply:
         """The Reply for a slash command's text."""
         text = str(command.get("text") or "")
         try:
             parsed = parse_text(text)
         except CommandError as err:
             return Reply.failure(err.message, err.usage)
-        manage = parsed.name in MANAGING and await self.can_manage(command)
+        manage = parsed.name in MANAGING and await self.can_manage(command, client)
         return await self.dispatcher.dispatch(parsed, self.caller(command, can_manage=manage))
 
     def caller(self, command: Mapping[str, Any], *, can_manage: bool = False) -> Caller:
@@ -444,31 +610,40 @@ class SlackAdapter:
             in_dm=in_dm(command),
         )
 
-    async def can_manage(self, command: Mapping[str, Any]) -> bool:
+    async def can_manage(
+        self, command: Mapping[str, Any], client: AsyncWebClient | None = None
+    ) -> bool:
         """Workspace admins and owners (users.info), or ids in SLACK_ADMIN_IDS."""
         user = str(command.get("user_id") or "")
         if not user:
             return False
         if user in self._admins:
             return True
-        cached = self._admin_cache.get(user)
+        key = f"{command.get('team_id') or ''}:{user}"
+        cached = self._admin_cache.get(key)
         now = time.monotonic()
         if cached is not None and cached[1] > now:
             return cached[0]
         try:
-            response = await self.client.users_info(user=user)
+            response = await (client or self.client).users_info(user=user)
         except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
             log.warning("slack: users.info failed for a caller: %s", type(err).__name__)
             return False
         info = response.get("user") or {}
         allowed = any(bool(info.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
-        self._admin_cache[user] = (allowed, now + ADMIN_CACHE_SECONDS)
+        self._admin_cache[key] = (allowed, now + ADMIN_CACHE_SECONDS)
         return allowed
 
-    async def send(self, reply: Reply, command: Mapping[str, Any], respond: Respond) -> None:
+    async def send(
+        self,
+        reply: Reply,
+        command: Mapping[str, Any],
+        respond: Respond,
+        client: AsyncWebClient | None = None,
+    ) -> None:
         """Reply -> messages through the response_url (or the file, for a chart)."""
         if reply.attachment is not None:
-            await self._upload(reply, command, respond)
+            await self._upload(reply, command, respond, client or self.client)
             return
         if reply.briefing is not None:
             messages = self.messages(reply.briefing, public=reply.public)
@@ -508,11 +683,17 @@ class SlackAdapter:
             self._rendered.popitem(last=False)
         return messages
 
-    async def _upload(self, reply: Reply, command: Mapping[str, Any], respond: Respond) -> None:
+    async def _upload(
+        self,
+        reply: Reply,
+        command: Mapping[str, Any],
+        respond: Respond,
+        client: AsyncWebClient,
+    ) -> None:
         assert reply.attachment is not None
         channel = str(command.get("channel_id") or "")
         try:
-            await upload(self.client, channel, reply.attachment, comment=escape(reply.text or ""))
+            await upload(client, channel, reply.attachment, comment=escape(reply.text or ""))
         except (SlackApiError, TimeoutError, aiohttp.ClientError) as err:
             result = classify(err)
             log.warning("slack: upload to %s failed: %s", channel, result.reason)

@@ -16,11 +16,10 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from bot import ledger
 from bot.ledger import migrations as ledger_migrations
 from bot.subscriptions import migrations as subscription_migrations
+from briefings.database import Database as AnyDatabase
 from briefings.store import migrations as store_migrations
 
 TAKEN_AT = "backup_taken_at"
@@ -157,7 +156,7 @@ def _set_aside(db: Path) -> Path | None:
     return kept
 
 
-def confirm_through(db: Database) -> str | None:
+def confirm_through(db: AnyDatabase) -> str | None:
     """For a restored store, the last local day (YYYY-MM-DD) whose deliveries may have
     been made after the backup: the backup's day plus one (zones ahead of UTC)."""
     rows = list(db.query("SELECT value FROM meta WHERE key = ?", [RESTORED_FROM]))

@@ -21,6 +21,7 @@ from bot.ops.backup import BackupError, check_accord, known_migrations
 from bot.ops.logs import REDACTED
 from bot.settings import Settings
 from briefings.clock import InputError, parse_zone
+from briefings.database import describe, is_postgres_url
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 
@@ -43,8 +44,11 @@ def load_settings() -> tuple[Settings | None, Check]:
             f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors()
         )
         return None, Check("settings", False, problems)
-    platforms = [p for p, on in (("discord", settings.discord_enabled),
-                                 ("slack", settings.slack_enabled)) if on]
+    platforms = [
+        p
+        for p, on in (("discord", settings.discord_enabled), ("slack", settings.slack_enabled))
+        if on
+    ]
     detail = f"read; platforms: {', '.join(platforms) or 'none (the console)'}"
     if settings.slack_bot_token is not None and not settings.slack_enabled:
         return settings, Check(
@@ -53,8 +57,12 @@ def load_settings() -> tuple[Settings | None, Check]:
     return settings, Check("settings", True, detail)
 
 
-def store_checks(db: Path, default_zone: str) -> Iterator[Check]:
+def store_checks(location: Path | str, default_zone: str) -> Iterator[Check]:
     yield Check("zone", True, f"ACCORD_TZ {default_zone}")
+    if is_postgres_url(str(location)):
+        yield postgres_check(str(location))
+        return
+    db = Path(location)
     if not db.exists():
         yield Check("store", True, f"{db} does not exist yet; the first start creates it")
         return
@@ -142,6 +150,21 @@ async def slack_check(session: aiohttp.ClientSession, settings: Settings) -> Che
         return Check("slack", True, f"SLACK_BOT_TOKEN accepted (team {data.get('team_id')})")
     code = data.get("error") if isinstance(data, dict) else f"HTTP {status}"
     return Check("slack", False, f"Slack rejected SLACK_BOT_TOKEN ({code})")
+
+
+def postgres_check(url: str) -> Check:
+    """A PostgreSQL store: reachable, and its revision (the first start creates it)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            found = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
+            if not found or not found[0]:
+                return Check("store", True, f"{describe(url)} is empty; the first start fills it")
+            row = conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()
+    except psycopg.Error as err:
+        return Check("store", False, f"cannot reach {describe(url)}: {err}".strip())
+    return Check("store", True, f"{describe(url)} at revision {row[0] if row else 0}")
 
 
 async def run_checks() -> list[Check]:

@@ -22,9 +22,7 @@ Route = tuple[str, str, Handler | type[AbstractView]]
 
 
 class OpsServer:
-    def __init__(
-        self, readiness: Readiness, metrics: Metrics, refresh: Callable[[], None]
-    ) -> None:
+    def __init__(self, readiness: Readiness, metrics: Metrics, refresh: Callable[[], None]) -> None:
         self.readiness = readiness
         self.metrics = metrics
         self.refresh = refresh

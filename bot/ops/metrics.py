@@ -1,15 +1,16 @@
 """Prometheus metrics for one running bot, in its own registry.
 
-    metrics = Metrics()
-    metrics.post("slack", "digest", "delivered")
-    metrics.command("discord", "status", "ok", 0.004)
-    text = metrics.render(subscriptions_db, store)   # the /metrics body
+metrics = Metrics()
+metrics.post("slack", "digest", "delivered")
+metrics.command("discord", "status", "ok", 0.004)
+text = metrics.render(subscriptions_db, store)   # the /metrics body
 """
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from sqlite_utils import Database
+
+from briefings.database import Database
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 POST_RESULTS = ("delivered", "retried", "gone", "fatal", "failed", "skipped_duplicate")

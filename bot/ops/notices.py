@@ -9,10 +9,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlite_utils import Database
-
 from bot import ledger
 from bot.subscriptions import Subscription
+from briefings.database import Database
 
 log = logging.getLogger("accord.notices")
 

@@ -161,6 +161,8 @@ class FakeDiscord:
         self.answers: dict[str, list[Answer]] = {}  # by interaction token
         self.faults: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.identified = 0
+        self.identifies: list[tuple[int, int]] = []  # (shard id, shard count) per IDENTIFY
+        self.dispatched_to: dict[str, list[int]] = {}  # interaction token -> shards sent to
         self.shards = 1
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._sockets: list[tuple[web.WebSocketResponse, list[int]]] = []
@@ -339,18 +341,32 @@ class FakeDiscord:
             user_id=user_id,
         )
         self.answers[payload["token"]] = []
-        await self.dispatch("INTERACTION_CREATE", payload)
+        self.dispatched_to[payload["token"]] = await self.dispatch("INTERACTION_CREATE", payload)
         return str(payload["token"])
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway dispatch event to the shard that owns its guild (DMs: shard 0)."""
+    async def dispatch(self, event: str, data: dict[str, Any]) -> list[int]:
+        """Send a gateway dispatch event to the shard that owns its guild (DMs: shard 0),
+        as Discord does: `(guild_id >> 22) % shard_count`. Returns the shards it went to."""
         guild = int(data.get("guild_id") or 0)
+        sent: list[int] = []
         for ws, seq in list(self._sockets):
             shard, count = seq[1], seq[2]
             if shard != ((guild >> 22) % count if guild else 0):
                 continue
             seq[0] += 1
             await ws.send_str(json.dumps({"op": 0, "t": event, "s": seq[0], "d": data}))
+            sent.append(shard)
+        return sent
+
+    async def wait_identified(self, count: int, timeout: float = 10.0) -> None:
+        """Until `count` shards have identified and are connected."""
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(
+                    lambda: len(self.identifies) >= count and len(self._sockets) >= count
+                ),
+                timeout,
+            )
 
     async def send_raw(self, frame: str) -> None:
         """Send one gateway frame exactly as given (any text, valid JSON or not) to every shard."""
@@ -692,6 +708,7 @@ class FakeDiscord:
             await self.ready_gate.wait()
         shard = data.get("shard") or [0, 1]
         seq[1:] = [int(shard[0]), int(shard[1])]
+        self.identifies.append((seq[1], seq[2]))
         ready = {
             "v": 10,
             "user": _user(BOT_USER_ID, "accord", bot=True),

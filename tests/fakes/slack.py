@@ -1,6 +1,9 @@
 """A fake Slack on 127.0.0.1: the Web API methods the bot calls, response_urls, uploads.
 
-Every request is recorded. Faults are scripted per method and channel:
+Every request is recorded, with the token it carried; each token belongs to one
+workspace (`fake.install(team, token)` adds one), and `oauth.v2.access` exchanges the
+codes `fake.grant(code, team)` hands out for that workspace's new bot token, checking
+the app's client id and secret as Slack does. Faults are scripted per method and channel:
 `fake.fail("chat.postMessage", channel="C1", times=2, status=429, retry_after=0)` makes
 the next two matching calls answer 429, `fake.fail(..., error="is_archived")` answers
 `{"ok": false, "error": "is_archived"}`.
@@ -9,6 +12,7 @@ the next two matching calls answer 429, `fake.fail(..., error="is_archived")` an
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import time
@@ -23,6 +27,10 @@ BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 TEAM = "T0001"
 BOT_USER = "U0BOT"
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "fake-client-secret"
+# Methods Slack answers without a bot token.
+NO_TOKEN = frozenset({"oauth.v2.access"})
 
 
 @dataclass
@@ -57,6 +65,10 @@ class FakeSlack:
     """Start with `await fake.start()`; `fake.api_url` is the SLACK_API_URL to use."""
 
     tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN, APP_TOKEN})
+    # The workspace each bot token belongs to (auth.test answers with it).
+    teams: dict[str, str] = field(default_factory=lambda: {BOT_TOKEN: TEAM})
+    # OAuth codes not yet exchanged: code -> (team id, the bot token it will give).
+    grants: dict[str, tuple[str, str]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
@@ -131,6 +143,23 @@ class FakeSlack:
         fault = Fault(method, channel, times, status, error, retry_after, delay, skip)
         self.faults.append(fault)
 
+    def install(self, team: str, token: str) -> None:
+        """A workspace with a valid bot token."""
+        self.tokens.add(token)
+        self.teams[token] = team
+
+    def grant(self, code: str, team: str) -> str:
+        """An OAuth code that oauth.v2.access turns into a new bot token for `team`."""
+        token = f"xoxb-{team}-{next(self._ts)}"
+        self.grants[code] = (team, token)
+        return token
+
+    def revoke(self, team: str) -> None:
+        """Every bot token of a workspace stops working (as after an uninstall)."""
+        for token, owner in list(self.teams.items()):
+            if owner == team:
+                self.tokens.discard(token)
+
     def calls(self, method: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method]
 
@@ -186,8 +215,12 @@ class FakeSlack:
                 return web.Response(status=fault.status, text="server error", headers=headers)
             if fault.error:
                 return web.json_response({"ok": False, "error": fault.error})
+        if method in NO_TOKEN:
+            return web.json_response(self._oauth_v2_access(request, params))
         if token not in self.tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "auth.test":
+            return web.json_response({"ok": True, **self._auth_test(str(token))})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -211,8 +244,34 @@ class FakeSlack:
         self._window_count += 1
         return self._window_count > self.rate_limit
 
-    def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Test"}
+    def _auth_test(self, token: str) -> dict[str, Any]:
+        team = self.teams.get(token, TEAM)
+        return {"team_id": team, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Test"}
+
+    def _oauth_v2_access(self, request: web.Request, params: dict[str, Any]) -> dict[str, Any]:
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        basic = request.headers.get("Authorization", "")
+        if basic.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+        if (client_id, client_secret) != (CLIENT_ID, CLIENT_SECRET):
+            return {"ok": False, "error": "invalid_client_id"}
+        grant = self.grants.pop(str(params.get("code")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team, token = grant
+        self.install(team, token)
+        return {
+            "ok": True,
+            "app_id": "A0APP",
+            "authed_user": {"id": "U0INSTALLER"},
+            "scope": "commands,chat:write,users:read,files:write,channels:history",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER,
+            "team": {"id": team, "name": f"Workspace {team}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
     def _m_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"url": f"ws://127.0.0.1:{self.port}/socket"}
