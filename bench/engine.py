@@ -40,6 +40,7 @@ from briefings.store import Store, shipped_dossier_path
 AS_OF = date(2021, 8, 30)  # the last US flight: every deadline passed, a busy record
 TARGET_STATUS_MS = (2.0, 20.0)  # shipped dossier, 100,000 events
 COLD_TARGET = 1.5
+MANY_DOSSIERS, EVENTS_EACH, MANY_TARGET = 50, 2_000, 1.2
 GENERATED_SOURCES = ("reuters", "ap", "wsws-2020-03-05", "crs-in11502", "dawn")
 TAGS = ("violence", "politics", "talks", "troops", "prisoners", "diplomacy")
 
@@ -102,6 +103,43 @@ def compose_table(stores: dict[str, Store], runs: dict[str, int]) -> list[str]:
     for name, limit in zip(names, TARGET_STATUS_MS, strict=True):
         verdict = "met" if status[name] < limit else "MISSED"
         rows.append(f"status with {name}: {status[name]:.2f} ms, target < {limit:g} ms: {verdict}")
+    return rows
+
+
+def many_dossiers_table(tmp: Path, runs: int = 100) -> list[str]:
+    """Status and digest on one dossier of 2,000 events, alone in its store and beside 49
+    more of the same size: the other dossiers should cost (almost) nothing."""
+    base = generated_dossier(EVENTS_EACH)
+
+    def copy(n: int) -> Dossier:
+        return replace(base, info=replace(base.info, slug=f"bench-{n:02d}"))
+
+    one = Store.open(tmp / "one.db", seed=False)
+    one.import_dossiers([copy(0)])
+    many = Store.open(tmp / "many.db", seed=False)
+    many.import_dossiers([copy(n) for n in range(MANY_DOSSIERS)])
+    clock = Clock(ZoneInfo("UTC"), AS_OF)
+    rows = [
+        f"| kind | 1 dossier of {EVENTS_EACH:,} events | {MANY_DOSSIERS} dossiers of "
+        f"{EVENTS_EACH:,} events | ratio |",
+        "|---|---|---|---|",
+    ]
+    verdicts = []
+    for kind in ("status", "digest"):
+        timed = []
+        for store in (one, many):
+            view = store.view("bench-00" if store is one else f"bench-{MANY_DOSSIERS // 2:02d}")
+            timed.append(
+                median_ms(partial(compose_and_render, view, kind, clock, render_json), runs)
+            )
+        ratio = timed[1] / timed[0]
+        verdicts.append(ratio <= MANY_TARGET)
+        rows.append(f"| {kind} | {timed[0]:.2f} ms | {timed[1]:.2f} ms | {ratio:.2f}x |")
+    verdict = "met" if all(verdicts) else "MISSED"
+    rows.append("")
+    rows.append(f"{MANY_DOSSIERS} dossiers: target within {MANY_TARGET}x of one: {verdict}")
+    one.close()
+    many.close()
     return rows
 
 
@@ -208,6 +246,9 @@ def main() -> None:
         print("Compose + render, median per briefing (fresh Composer, no cache):\n")
         stores = {"shipped": shipped, large_name: large}
         for row in compose_table(stores, {"shipped": 200, large_name: 30}):
+            print(row)
+        print("\nMany dossiers in one store (JSON, fresh Composer, a dossier in the middle):\n")
+        for row in many_dossiers_table(Path(tmp)):
             print(row)
         print(f"\nCold start, median of {args.runs} runs (stdout to a pipe, existing store):\n")
         for row in cold_start_table(Path(tmp) / "shipped.db", args.runs):

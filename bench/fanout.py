@@ -53,11 +53,20 @@ def seed(db: Path | str, channels: int, due: datetime) -> None:
             zone = ZONES[n % len(ZONES)]
             at = due.astimezone(ZoneInfo(zone)).time()
             if n % 2:
-                subs.upsert("slack", TEAM, f"C{n:06d}", "digest", by="bench", zone=zone, at=at)
+                subs.upsert(
+                    "slack", TEAM, f"C{n:06d}", "digest", dossier="", by="bench", zone=zone, at=at
+                )
             else:
                 channel = str(900000000001000000 + n)
                 subs.upsert(
-                    "discord", str(GUILD_ID), channel, "digest", by="bench", zone=zone, at=at
+                    "discord",
+                    str(GUILD_ID),
+                    channel,
+                    "digest",
+                    dossier="",
+                    by="bench",
+                    zone=zone,
+                    at=at,
                 )
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
     store.db.execute("UPDATE subscriptions SET created_at = ?", [yesterday])

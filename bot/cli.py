@@ -42,11 +42,12 @@ def main() -> None:
     \b
     Examples:
       accord-bot brief status
-      accord-bot brief countdown --deadline drawdown-8600 --as-of 2020-03-05
+      accord-bot brief countdown --dossier SLUG --as-of 2020-03-05
       accord-bot brief timeline --from 2020-03-01 --to 2020-03-31 --format json
       accord-bot brief chart --as-of 2020-09-01 --out chart.png
       accord-bot export ics --out deadlines.ics
       accord-bot store check my-dossier.yaml
+      accord-bot store list
       accord-bot run
     """
 
@@ -70,6 +71,11 @@ def main() -> None:
     show_default=True,
     help="text for terminals, json, or the exact Slack/Discord payload.",
 )
+@click.option(
+    "--dossier",
+    metavar="SLUG",
+    help="The dossier to brief on (default: ACCORD_DOSSIER, else the shipped default).",
+)
 @click.option("--deadline", metavar="SLUG", help="countdown: just this deadline.")
 @click.option("--id", "event_id", metavar="EVENT", help="event: the event id.")
 @click.option("--from", "start", metavar="YYYY-MM-DD", help="timeline, chart: first day.")
@@ -91,6 +97,7 @@ def brief(
     end: str | None,
     page: int,
     out: Path | None,
+    dossier: str | None,
 ) -> None:
     """Print once exactly what the bot would post for KIND.
 
@@ -100,13 +107,13 @@ def brief(
     from briefings.compose import Composer
 
     if kind.lower() == "chart":
-        _write_chart(as_of, tz, start, end, out)
+        _write_chart(as_of, tz, start, end, out, dossier)
         return
     if out is not None:
         fail("--out goes with `brief chart`; the other briefings print to standard output")
     try:
-        env = EngineEnv.read(as_of=as_of, tz=tz)
-        store = _open_store(env.db_path)
+        env = EngineEnv.read(as_of=as_of, tz=tz, dossier=dossier)
+        store = _open_store(env.db_path).default_view(env.dossier)
         briefing = Composer(store).compose(
             kind.lower(),
             env.clock(),
@@ -159,15 +166,20 @@ def _store_write(path: Path | str, work: Callable[[], Any]) -> Any:
 
 
 def _write_chart(
-    as_of: str | None, tz: str | None, start: str | None, end: str | None, out: Path | None
+    as_of: str | None,
+    tz: str | None,
+    start: str | None,
+    end: str | None,
+    out: Path | None,
+    dossier: str | None,
 ) -> None:
     from briefings.artifacts import Artifacts
 
     if out is None:
         fail("`brief chart` needs --out FILE.png, the picture to write")
     try:
-        env = EngineEnv.read(as_of=as_of, tz=tz)
-        made = Artifacts(_open_store(env.db_path)).chart(
+        env = EngineEnv.read(as_of=as_of, tz=tz, dossier=dossier)
+        made = Artifacts(_open_store(env.db_path).default_view(env.dossier)).chart(
             env.clock(), _optional_day(start), _optional_day(end)
         )
     except InputError as err:
@@ -267,11 +279,68 @@ def store_import(files: tuple[Path, ...]) -> None:
         env = EngineEnv.read()
     except InputError as err:
         fail(str(err))
-    revision = _store_write(env.db_path, lambda: _open_store(env.db_path).import_dossiers(dossiers))
+    from bot.subscriptions import Subscriptions
+
+    def write() -> int:
+        opened = _open_store(env.db_path)
+        # Subscriptions of an older schema learn which dossier they were made under before
+        # an import can change the store's default.
+        Subscriptions(opened.db)
+        return opened.import_dossiers(dossiers)
+
+    revision = _store_write(env.db_path, write)
     slugs = ", ".join(d.info.slug for d in dossiers)
     from briefings.database import describe
 
     click.echo(f"imported {slugs} into {describe(env.db_path)} (revision {revision})")
+
+
+@store.command("list")
+def store_list() -> None:
+    """Every dossier in the store: slug, title, events, deadlines, store revision."""
+    try:
+        env = EngineEnv.read()
+    except InputError as err:
+        fail(str(err))
+    found = _open_store(env.db_path).dossiers()
+    if not found:
+        click.echo("the store holds no dossier; run `accord-bot store import FILE`")
+    for d in found:
+        click.echo(
+            f"{d.slug}\t{d.title}\t{d.events} events\t{d.deadlines} deadlines"
+            f"\trevision {d.revision}"
+        )
+
+
+@store.command("remove")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Remove it (without --yes, only say what would go).")
+def store_remove(slug: str, yes: bool) -> None:
+    """Remove dossier SLUG, its events, deadlines and the subscriptions to it."""
+    from bot.subscriptions import Subscriptions
+    from briefings.store import UnknownDossier
+
+    try:
+        env = EngineEnv.read()
+    except InputError as err:
+        fail(str(err))
+    opened = _open_store(env.db_path)
+    summary = next((d for d in opened.dossiers() if d.slug == slug), None)
+    if summary is None:
+        fail(str(UnknownDossier(slug, opened.slugs())))
+    subs = Subscriptions(opened.db)
+    count = len(subs.for_dossier(slug))
+    what = (
+        f"{slug}: {summary.events} events, {summary.deadlines} deadlines and "
+        f"{count} subscription{'s' if count != 1 else ''}"
+    )
+    if not yes:
+        click.echo(f"would remove {what}; run again with --yes to remove them")
+        sys.exit(1)
+    with opened.db.atomic():
+        subs.remove_dossier(slug)
+        removed = opened.remove(slug)
+    click.echo(f"removed {what} (revision {removed.revision})")
 
 
 @main.group()
@@ -295,7 +364,8 @@ def export() -> None:
     metavar="YYYY-MM-DD",
     help="Only what was on the record that day (default: ACCORD_AS_OF or today).",
 )
-def export_ics(out: Path, with_events: bool, as_of: str | None) -> None:
+@click.option("--dossier", metavar="SLUG", help="The dossier (default: ACCORD_DOSSIER).")
+def export_ics(out: Path, with_events: bool, as_of: str | None, dossier: str | None) -> None:
     """Write the deadlines as an iCalendar file (Google Calendar, Outlook, Apple Calendar).
 
     Each deadline is an all-day event on its due date with a stable UID, so importing a
@@ -304,8 +374,9 @@ def export_ics(out: Path, with_events: bool, as_of: str | None) -> None:
     from briefings.artifacts import Artifacts
 
     try:
-        env = EngineEnv.read(as_of=as_of)
-        made = Artifacts(_open_store(env.db_path)).calendar(env.clock(), with_events)
+        env = EngineEnv.read(as_of=as_of, dossier=dossier)
+        store = _open_store(env.db_path).default_view(env.dossier)
+        made = Artifacts(store).calendar(env.clock(), with_events)
     except InputError as err:
         fail(str(err))
     _write_file(out, made.content)

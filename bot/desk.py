@@ -12,7 +12,7 @@ from bot.commands import Caller, Command, CommandError
 from bot.ops.notices import last_delivery
 from bot.persist import StoreUnavailable, written
 from bot.scheduler import Scheduler
-from bot.subscriptions import Subscription, Subscriptions, subscription_id
+from bot.subscriptions import Subscription, Subscriptions
 
 T = TypeVar("T")
 
@@ -33,6 +33,7 @@ def describe_subscription(sub: Subscription, next_run: datetime | None) -> str:
             f"countdown reminders {days} days before each deadline, at {sub.at:%H:%M} "
             f"{sub.zone}" + (", with outcomes of passed deadlines" if sub.include_passed else "")
         )
+    what += f" of `{sub.dossier}`" if sub.dossier else ""
     if sub.paused:
         return f"• {what}: PAUSED ({sub.paused_reason}); subscribe again to resume"
     if next_run is None:
@@ -63,8 +64,9 @@ class Desk:
 
     async def subscribe(self, caller: Caller, command: Command) -> str:
         kind = command.sub_kind or "digest"
-        before = self.subscriptions.get(
-            subscription_id(caller.platform, caller.workspace, caller.channel, kind)
+        dossier = command.dossier or ""
+        before = self.subscriptions.find(
+            caller.platform, caller.workspace, caller.channel, kind, dossier
         )
         sub, created = await _written(
             lambda: self.subscriptions.upsert(
@@ -72,6 +74,7 @@ class Desk:
                 caller.workspace,
                 caller.channel,
                 kind,
+                dossier=dossier,
                 by=caller.user,
                 zone=command.zone,
                 default_zone=self.default_zone,
@@ -87,25 +90,45 @@ class Desk:
         verb = "Subscribed this channel to the" if created else "Updated this channel's"
         return f"{verb} {describe_subscription(sub, self.scheduler.next_run(sub))[2:]}"
 
-    def zone_for(self, caller: Caller) -> str | None:
-        """The zone of the channel's digest, if it has one (for `/accord digest`)."""
-        sub = self.subscriptions.get(
-            subscription_id(caller.platform, caller.workspace, caller.channel, "digest")
-        )
-        return sub.zone if sub is not None else None
+    def zone_for(self, caller: Caller, dossier: str) -> str | None:
+        """The zone of the channel's digest of `dossier` (else of any dossier), if it has
+        one (for `/accord digest`)."""
+        digests = [
+            s
+            for s in self.subscriptions.for_channel(
+                caller.platform, caller.workspace, caller.channel
+            )
+            if s.kind == "digest"
+        ]
+        digests.sort(key=lambda s: s.dossier != dossier)
+        return digests[0].zone if digests else None
 
-    async def unsubscribe(self, caller: Caller, kind: str) -> str:
+    def followed(self, caller: Caller) -> str | None:
+        return self.subscriptions.followed(caller.platform, caller.workspace, caller.channel)
+
+    async def follow(self, caller: Caller, dossier: str) -> None:
+        await _written(
+            lambda: self.subscriptions.follow(
+                caller.platform, caller.workspace, caller.channel, dossier, caller.user
+            )
+        )
+
+    async def unsubscribe(self, caller: Caller, kind: str, dossier: str | None) -> str:
+        """Stop the channel's subscriptions of `kind` (all: both kinds) to `dossier`, or to
+        every dossier when none is named."""
         kinds = ("digest", "reminders") if kind == "all" else (kind,)
         removed = await _written(
             lambda: self.subscriptions.remove(
-                caller.platform, caller.workspace, caller.channel, kinds
+                caller.platform, caller.workspace, caller.channel, kinds, dossier
             )
         )
         for sub in removed:
             self.scheduler.release(sub)
         if not removed:
             return "This channel had no such subscription; nothing changed."
-        names = " and ".join(sub.kind for sub in removed)
+        names = " and ".join(
+            f"{sub.kind} of `{sub.dossier}`" if sub.dossier else sub.kind for sub in removed
+        )
         return f"Unsubscribed this channel from the {names}."
 
     async def describe(self, caller: Caller) -> str:
@@ -113,7 +136,7 @@ class Desk:
         if not subs:
             return (
                 "This channel has no subscriptions. Try `/accord subscribe digest 08:00 "
-                "Asia/Kabul` or `/accord subscribe reminders`."
+                f"{self.default_zone}` or `/accord subscribe reminders`."
             )
         lines = ["This channel receives:"]
         for sub in subs:

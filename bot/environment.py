@@ -23,16 +23,21 @@ class EngineEnv:
     db_path: str  # a file path, or a postgresql:// URL
     as_of: date | None
     zone: ZoneInfo
+    dossier: str | None = None
 
     @classmethod
-    def read(cls, *, as_of: str | None = None, tz: str | None = None) -> EngineEnv:
-        """Options given on the command line win over ACCORD_AS_OF and ACCORD_TZ."""
+    def read(
+        cls, *, as_of: str | None = None, tz: str | None = None, dossier: str | None = None
+    ) -> EngineEnv:
+        """Options given on the command line win over ACCORD_AS_OF, ACCORD_TZ and
+        ACCORD_DOSSIER."""
         day_text = as_of or setting("accord_as_of")
         zone_text = tz or setting("accord_tz") or "UTC"
         return cls(
             db_path=str(setting("accord_db") or DEFAULT_DB),
             as_of=parse_day(day_text) if day_text else None,
             zone=parse_zone(zone_text),
+            dossier=dossier or setting("accord_dossier") or None,
         )
 
     def clock(self) -> Clock:

@@ -81,7 +81,8 @@ class Bot:
         self, settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None
     ) -> None:
         self.settings = settings
-        self.store = Store.open(settings.accord_db)
+        # Briefings with no dossier named are about ACCORD_DOSSIER's (checked here, at start).
+        self.store = Store.open(settings.accord_db).default_view(settings.accord_dossier)
         # Short waits for a lock on the loop; bot.persist retries the writes that matter.
         self.store.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         as_of = parse_day(settings.accord_as_of) if settings.accord_as_of else None
@@ -94,6 +95,7 @@ class Bot:
             lambda: Clock(default_zone, as_of),
             artifacts=artifacts,
             metrics=self.metrics,
+            default_dossier=settings.accord_dossier,
         )
         self.adapters = _platform_adapters(settings, self.dispatcher, self.store)
         self.console: ConsoleAdapter | None = None

@@ -1,7 +1,7 @@
 """Digest and reminder jobs on APScheduler, rebuilt from the subscriptions table.
 
 Subscriptions that fire together share one job: a slot (kind, local time, zone) with the
-stable id `digest@08:00@Asia/Kabul` and a CronTrigger in that zone, so 10,000 channels at
+stable id `digest@08:00@Europe/Berlin` and a CronTrigger in that zone, so 10,000 channels at
 08:00 in four zones are four jobs, and the fan-out behind each is bounded. APScheduler
 keeps no state of ours: at start the jobs are rebuilt with `replace_existing=True`, and
 a digest missed while the bot was down is caught up once, the same local day, because
@@ -257,13 +257,16 @@ class Scheduler:
     async def _compose(
         self, sub: Subscription, clock: Clock
     ) -> tuple[list[Briefing], Attachment | None]:
+        dossier = sub.dossier or None
         if sub.kind == "digest":
-            briefing = self.composer.compose("digest", clock)
+            briefing = self.composer.compose("digest", clock, dossier=dossier)
             attachment = None
             if sub.with_chart and self.artifacts is not None:
-                attachment = await asyncio.to_thread(self.artifacts.chart, clock, None, None)
+                attachment = await asyncio.to_thread(
+                    self.artifacts.chart, clock, None, None, dossier
+                )
             return [briefing], attachment
-        return self.composer.reminders(clock, sub.offsets, sub.include_passed), None
+        return self.composer.reminders(clock, sub.offsets, sub.include_passed, dossier), None
 
     async def sweep(self) -> None:
         """Settle orphaned claims left by a process that died mid-post, and schedule the

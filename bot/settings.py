@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     accord_db: str = str(DEFAULT_DB)
     accord_as_of: str | None = None
     accord_tz: str = "UTC"
+    # The dossier of a channel that follows none (default: the shipped default dossier).
+    accord_dossier: str | None = None
 
     discord_token: SecretStr | None = None
     discord_api_base: str = "https://discord.com/api/v10"

@@ -1,7 +1,8 @@
 """Who gets what, when, in which zone: the subscriptions table beside the store.
 
-One row per (platform, workspace, channel, kind); subscribing again updates that row
-rather than adding another. A paused row keeps its settings and the reason it stopped.
+One row per (platform, workspace, channel, kind, dossier); subscribing again updates
+that row rather than adding another. A paused row keeps its settings and the reason it
+stopped. Beside it, the dossier each channel follows.
 """
 
 from __future__ import annotations
@@ -49,6 +50,33 @@ def create_tables(db: Database) -> None:
     db.table("subscriptions").create_index(["kind", "at", "zone", "paused"])
 
 
+@migrations()
+def subscriptions_per_dossier(db: Database) -> None:
+    # Before, a channel had one subscription per kind, about the dossier the store briefed
+    # on (the one imported last): each existing row keeps that dossier, and its id, so
+    # its delivery keys, and the exactly-once record behind them, stay as they were.
+    db.table("subscriptions").add_column("dossier", str)
+    made_under = ""
+    if db.table("meta").exists():
+        rows = list(db.query("SELECT value FROM meta WHERE key = 'active_dossier'"))
+        made_under = str(rows[0]["value"]) if rows else ""
+    db.execute("UPDATE subscriptions SET dossier = ? WHERE dossier IS NULL", [made_under])
+    db.table("subscriptions").create_index(
+        ["platform", "workspace", "channel", "kind", "dossier"], unique=True
+    )
+    db.table("channel_dossiers").create(
+        {
+            "platform": str,
+            "workspace": str,
+            "channel": str,
+            "dossier": str,
+            "set_by": str,
+            "set_at": str,
+        },
+        pk=("platform", "workspace", "channel"),
+    )
+
+
 @dataclass(frozen=True)
 class Subscription:
     id: str
@@ -65,11 +93,12 @@ class Subscription:
     created_at: datetime
     paused: bool = False
     paused_reason: str | None = None
+    dossier: str = ""
 
 
-def subscription_id(platform: str, workspace: str, channel: str, kind: str) -> str:
-    """The stable id of a channel's subscription (also its scheduler job id)."""
-    return f"{platform}:{workspace}:{channel}:{kind}"
+def subscription_id(platform: str, workspace: str, channel: str, kind: str, dossier: str) -> str:
+    """The stable id of a new subscription (its delivery keys start with it)."""
+    return f"{platform}:{workspace}:{channel}:{kind}:{dossier}"
 
 
 def _now() -> str:
@@ -92,6 +121,7 @@ def _row_to_subscription(row: dict[str, Any]) -> Subscription:
         created_at=datetime.fromisoformat(row["created_at"]),
         paused=bool(row["paused"]),
         paused_reason=row["paused_reason"],
+        dossier=row.get("dossier") or "",
     )
 
 
@@ -101,7 +131,7 @@ class Subscriptions:
     >>> from sqlite_utils import Database
     >>> subs = Subscriptions(Database(memory=True))
     >>> sub, created = subs.upsert("console", "console", "console", "digest", by="me",
-    ...                            zone="UTC")
+    ...                            zone="UTC", dossier="some-2020")
     >>> created, sub.at.isoformat()
     (True, '08:00:00')
     """
@@ -117,6 +147,7 @@ class Subscriptions:
         channel: str,
         kind: str,
         *,
+        dossier: str,
         by: str,
         zone: str | None,
         default_zone: str = "UTC",
@@ -128,8 +159,12 @@ class Subscriptions:
         """Subscribe a channel, or update (and resume) its existing subscription: a time,
         zone or offsets left out keep their earlier values; `chart` and `passed` are on
         only when asked for again."""
-        sub_id = subscription_id(platform, workspace, channel, kind)
-        existing = self.get(sub_id)
+        existing = self.find(platform, workspace, channel, kind, dossier)
+        sub_id = (
+            existing.id
+            if existing
+            else subscription_id(platform, workspace, channel, kind, dossier)
+        )
         default_at = DEFAULT_DIGEST_TIME if kind == "digest" else DEFAULT_REMINDER_TIME
         now = _now()
         row = {
@@ -151,20 +186,75 @@ class Subscriptions:
             "paused": 0,
             "paused_reason": None,
             "paused_at": None,
+            "dossier": dossier,
         }
         self.db.table("subscriptions").upsert(row, pk="id")
         return _row_to_subscription(row), existing is None
 
     def remove(
-        self, platform: str, workspace: str, channel: str, kinds: tuple[str, ...]
+        self,
+        platform: str,
+        workspace: str,
+        channel: str,
+        kinds: tuple[str, ...],
+        dossier: str | None = None,
     ) -> list[Subscription]:
-        removed = []
-        for kind in kinds:
-            found = self.get(subscription_id(platform, workspace, channel, kind))
-            if found is not None:
-                self.db.execute("DELETE FROM subscriptions WHERE id = ?", [found.id])
-                removed.append(found)
+        """Stop the channel's subscriptions of those kinds: to `dossier`, or to every one."""
+        removed = [
+            sub
+            for sub in self.for_channel(platform, workspace, channel)
+            if sub.kind in kinds and (dossier is None or sub.dossier == dossier)
+        ]
+        for sub in removed:
+            self.db.execute("DELETE FROM subscriptions WHERE id = ?", [sub.id])
         return removed
+
+    def find(
+        self, platform: str, workspace: str, channel: str, kind: str, dossier: str
+    ) -> Subscription | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM subscriptions WHERE platform = ? AND workspace = ?"
+                " AND channel = ? AND kind = ? AND dossier = ?",
+                [platform, workspace, channel, kind, dossier],
+            )
+        )
+        return _row_to_subscription(rows[0]) if rows else None
+
+    def for_dossier(self, dossier: str) -> list[Subscription]:
+        rows = self.db.query("SELECT * FROM subscriptions WHERE dossier = ? ORDER BY id", [dossier])
+        return [_row_to_subscription(row) for row in rows]
+
+    def remove_dossier(self, dossier: str) -> int:
+        """Drop every subscription to a dossier and every channel's follow of it."""
+        cursor = self.db.execute("DELETE FROM subscriptions WHERE dossier = ?", [dossier])
+        self.db.execute("DELETE FROM channel_dossiers WHERE dossier = ?", [dossier])
+        return int(cursor.rowcount)
+
+    # -- the dossier each channel follows -------------------------------------------------
+
+    def follow(self, platform: str, workspace: str, channel: str, dossier: str, by: str) -> None:
+        self.db.table("channel_dossiers").upsert(
+            {
+                "platform": platform,
+                "workspace": workspace,
+                "channel": channel,
+                "dossier": dossier,
+                "set_by": by,
+                "set_at": _now(),
+            },
+            pk=("platform", "workspace", "channel"),
+        )
+
+    def followed(self, platform: str, workspace: str, channel: str) -> str | None:
+        rows = list(
+            self.db.query(
+                "SELECT dossier FROM channel_dossiers WHERE platform = ? AND workspace = ?"
+                " AND channel = ?",
+                [platform, workspace, channel],
+            )
+        )
+        return str(rows[0]["dossier"]) if rows else None
 
     def get(self, sub_id: str) -> Subscription | None:
         rows = list(self.db.query("SELECT * FROM subscriptions WHERE id = ?", [sub_id]))
@@ -173,7 +263,7 @@ class Subscriptions:
     def for_channel(self, platform: str, workspace: str, channel: str) -> list[Subscription]:
         rows = self.db.query(
             "SELECT * FROM subscriptions WHERE platform = ? AND workspace = ? AND channel = ?"
-            " ORDER BY kind",
+            " ORDER BY kind, dossier",
             [platform, workspace, channel],
         )
         return [_row_to_subscription(row) for row in rows]

@@ -43,30 +43,50 @@ class Artifacts:
         self._path = _file_of(store)
         self._local = threading.local()
 
-    def chart(self, clock: Clock, start: date | None = None, end: date | None = None) -> Attachment:
+    def chart(
+        self,
+        clock: Clock,
+        start: date | None = None,
+        end: date | None = None,
+        dossier: str | None = None,
+    ) -> Attachment:
         """The timeline picture as of the clock's day, within [start, end] if given."""
-        key = ("chart", start, end, *self._context(clock))
+        store = self._reader(dossier)
+        key = ("chart", start, end, *self._context(store, clock))
         with self._lock:
-            return self._cached(key) or self._keep(key, self._make_chart(clock, start, end))
+            return self._cached(key) or self._keep(key, self._make_chart(store, clock, start, end))
 
-    def calendar(self, clock: Clock, with_events: bool = False) -> Attachment:
+    def calendar(
+        self, clock: Clock, with_events: bool = False, dossier: str | None = None
+    ) -> Attachment:
         """The deadlines (and, with `with_events`, the events) as an iCalendar file."""
-        key = ("calendar", with_events, *self._context(clock))
+        store = self._reader(dossier)
+        key = ("calendar", with_events, *self._context(store, clock))
         with self._lock:
-            return self._cached(key) or self._keep(key, self._make_calendar(clock, with_events))
+            return self._cached(key) or self._keep(
+                key, self._make_calendar(store, clock, with_events)
+            )
 
-    def _reader(self) -> Store:
-        """The store, through a connection this thread may use."""
+    def _reader(self, dossier: str | None) -> Store:
+        """The store on `dossier`, through a connection this thread may use."""
         if threading.get_ident() == self._home or self._path is None:
-            return self.store
+            return self.store.view(dossier)
         reader: Store | None = getattr(self._local, "store", None)
         if reader is None:
             reader = Store.open(self._path, seed=False)
             self._local.store = reader
-        return reader
+        # The default is the one this maker was given, not the file's last import.
+        return reader.view(dossier or self.store.dossier_slug)
 
-    def _context(self, clock: Clock) -> tuple[object, ...]:
-        return (self._reader().revision(), clock.today(), clock.zone.key, clock.replay)
+    @staticmethod
+    def _context(store: Store, clock: Clock) -> tuple[object, ...]:
+        return (
+            store.dossier_slug,
+            store.revision(),
+            clock.today(),
+            clock.zone.key,
+            clock.replay,
+        )
 
     def _cached(self, key: tuple[object, ...]) -> Attachment | None:
         return self._cache.get(key)
@@ -76,10 +96,12 @@ class Artifacts:
         self._cache.put(key, made)
         return made
 
-    def _make_chart(self, clock: Clock, start: date | None, end: date | None) -> Attachment:
+    def _make_chart(
+        self, store: Store, clock: Clock, start: date | None, end: date | None
+    ) -> Attachment:
         from briefings.render.chart import chart_data, render_chart
 
-        data = chart_data(self._reader(), clock, start, end)
+        data = chart_data(store, clock, start, end)
         span = f"-{data.start.isoformat()}-to-{data.end.isoformat()}" if start or end else ""
         return Attachment(
             filename=f"accord-{data.dossier}-{data.as_of.isoformat()}{span}.png",
@@ -88,10 +110,9 @@ class Artifacts:
             title=data.caption(),
         )
 
-    def _make_calendar(self, clock: Clock, with_events: bool) -> Attachment:
+    def _make_calendar(self, store: Store, clock: Clock, with_events: bool) -> Attachment:
         from briefings.render.ics import render_ics
 
-        store = self._reader()
         today = clock.today()
         slug = store.dossier_slug
         deadlines = len(store.deadlines(today))
@@ -102,7 +123,7 @@ class Artifacts:
             content=render_ics(store, clock, with_events=with_events),
             mime_type=ICS,
             title=(
-                f"Calendar of {slug} as of {today.isoformat()}: {what}, "
+                f"Calendar of {store.info().title} ({slug}) as of {today.isoformat()}: {what}, "
                 "for Google Calendar, Outlook or Apple Calendar"
             ),
         )

@@ -108,6 +108,7 @@ class _Reader:
             sections=tuple(sections),
             notes=tuple(notes),
             more=more,
+            dossier_title=self.store.info().title,
         )
 
 
@@ -359,19 +360,28 @@ class Composer:
         start: date | None = None,
         end: date | None = None,
         page: int = 1,
+        dossier: str | None = None,
     ) -> Briefing:
-        key = (kind, deadline, event_id, start, end, page)
+        """One briefing on `dossier` (None: the store's default); UnknownDossier for a
+        slug the store does not hold."""
+        store = self.store.view(dossier)
+        key = (store.dossier_slug, kind, deadline, event_id, start, end, page)
         return self._cached(
-            key, clock, lambda: self._build(kind, clock, deadline, event_id, start, end, page)
+            key,
+            clock,
+            lambda: self._build(store, kind, clock, deadline, event_id, start, end, page),
         )
 
     def reminders(
-        self, clock: Clock, offsets: tuple[int, ...], include_passed: bool
+        self,
+        clock: Clock,
+        offsets: tuple[int, ...],
+        include_passed: bool,
+        dossier: str | None = None,
     ) -> list[Briefing]:
-        key = ("reminders", offsets, include_passed)
-        return self._cached(
-            key, clock, lambda: reminders(self.store, clock, offsets, include_passed)
-        )
+        store = self.store.view(dossier)
+        key = (store.dossier_slug, "reminders", offsets, include_passed)
+        return self._cached(key, clock, lambda: reminders(store, clock, offsets, include_passed))
 
     def _cached(self, key: tuple[object, ...], clock: Clock, build: Callable[[], T]) -> T:
         full_key = (*key, clock.today(), clock.zone.key, clock.replay, self.store.revision())
@@ -385,6 +395,7 @@ class Composer:
 
     def _build(
         self,
+        store: Store,
         kind: str,
         clock: Clock,
         deadline: str | None,
@@ -394,15 +405,15 @@ class Composer:
         page: int,
     ) -> Briefing:
         if kind == "status":
-            return status(self.store, clock)
+            return status(store, clock)
         if kind == "countdown":
-            return countdown(self.store, clock, deadline)
+            return countdown(store, clock, deadline)
         if kind == "timeline":
-            return timeline(self.store, clock, start, end, page)
+            return timeline(store, clock, start, end, page)
         if kind == "event":
             if not event_id:
-                raise InputError("`event` needs an event id; `timeline` lists them")
-            return event(self.store, clock, event_id)
+                raise InputError("`event` needs an event id; see `/accord timeline` for ids")
+            return event(store, clock, event_id)
         if kind == "digest":
-            return digest(self.store, clock)
+            return digest(store, clock)
         raise InputError(f"unknown briefing {kind!r}; choose one of {', '.join(KINDS)}")

@@ -121,6 +121,7 @@ class Briefing:
     sections: tuple[Section, ...] = ()
     notes: tuple[str, ...] = field(default=())
     more: More | None = None
+    dossier_title: str = ""
 
     def shown_notes(self, style: str = "chat") -> tuple[str, ...]:
         """The notes, the last one ending with where the next page is, in `style`."""

@@ -21,6 +21,7 @@ from dateutil.relativedelta import relativedelta
 from sqlite_utils import Database as SQLiteDatabase
 from sqlite_utils import Migrations
 
+from briefings.clock import InputError
 from briefings.database import Database, apply_migrations, open_database
 from briefings.model import (
     Deadline,
@@ -31,6 +32,11 @@ from briefings.model import (
     RelativeDue,
     Source,
 )
+
+DOSSIERS_DIR = "dossiers"
+# The default dossier's file name is data (dossiers/SHIPPED), not code: the engine names
+# no agreement.
+DEFAULT_FILE = "SHIPPED"
 
 migrations = Migrations("accord-store")
 IMPORT_LOCK = 7_317_002  # PostgreSQL advisory lock key for imports
@@ -143,20 +149,69 @@ class ResolvedDeadline:
     known_since: date
 
 
+@dataclass(frozen=True)
+class DossierSummary:
+    """One line of `store list` and `/accord dossiers`."""
+
+    slug: str
+    title: str
+    signed: date
+    events: int
+    deadlines: int
+    revision: int
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What went with a removed dossier."""
+
+    slug: str
+    events: int
+    deadlines: int
+    revision: int
+
+
+class UnknownDossier(InputError):
+    """A dossier slug the store does not hold; the message lists those it does."""
+
+    def __init__(self, slug: str, known: Sequence[str]) -> None:
+        there = ", ".join(known) if known else "none (run `accord-bot store import FILE`)"
+        shown = slug if len(slug) <= 40 else slug[:37] + "…"
+        super().__init__(f"no dossier {shown!r} in the store; the dossiers are: {there}")
+        self.slug = slug
+
+
+def _shipped_dir() -> Path:
+    return Path(str(resources.files("briefings") / DOSSIERS_DIR))
+
+
+def default_dossier_slug() -> str:
+    """The dossier a channel that follows none is briefed on, unless ACCORD_DOSSIER says
+    otherwise: the one whose file the shipped dossiers' SHIPPED names."""
+    name = (_shipped_dir() / DEFAULT_FILE).read_text(encoding="utf-8").strip()
+    return name.removesuffix(".yaml")
+
+
+def shipped_dossier_paths() -> list[Path]:
+    """Every dossier that ships inside the package (a copy of config/dossiers/), the
+    default one last so that an unconfigured store briefs on it."""
+    default = default_dossier_slug()
+    paths = sorted(_shipped_dir().glob("*.yaml"))
+    return sorted(paths, key=lambda p: p.stem == default)
+
+
 def shipped_dossier_path() -> Path:
-    """The dossier that ships inside the package (a copy of config/dossiers/)."""
-    folder = resources.files("briefings") / "dossiers"
-    # The file's name is data (dossiers/SHIPPED), not code: the engine names no agreement.
-    packaged = folder / (folder / "SHIPPED").read_text(encoding="utf-8").strip()
-    return Path(str(packaged))
+    """The default shipped dossier's file."""
+    return _shipped_dir() / f"{default_dossier_slug()}.yaml"
 
 
 def resolve_due_dates(dossier: Dossier) -> dict[str, date]:
     """Due date per deadline slug; relative ones count from an event or another deadline.
 
     >>> from briefings.curation import load_dossier
-    >>> resolve_due_dates(load_dossier(shipped_dossier_path()))["drawdown-8600"]
-    datetime.date(2020, 7, 13)
+    >>> dues = resolve_due_dates(load_dossier(shipped_dossier_path()))
+    >>> min(dues.values()) > load_dossier(shipped_dossier_path()).info.signed
+    True
     """
     event_dates = {event.id: event.date for event in dossier.events}
     rules = {d.slug: d.due for d in dossier.deadlines}
@@ -228,16 +283,66 @@ class Store:
 
     >>> from briefings.curation import load_dossier
     >>> store = Store.open(":memory:")
-    >>> store.info().slug == load_dossier(shipped_dossier_path()).info.slug
+    >>> store.info().slug == default_dossier_slug()
     True
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, dossier: str | None = None) -> None:
         self.db = db
+        self._dossier = dossier
         # On PostgreSQL the revision is a network round trip: it is read again at most
         # every REVISION_SECONDS, so an import by another process is seen within that.
         self._revision_ttl = 0.0 if isinstance(db, SQLiteDatabase) else REVISION_SECONDS
         self._revision = (0, 0.0)  # (value, read until)
+
+    def view(self, slug: str | None) -> Store:
+        """The same store briefing on dossier `slug` (None: the store's default);
+        UnknownDossier when it holds no such dossier.
+
+        >>> store = Store.open(":memory:")
+        >>> [store.view(slug).info().slug for slug in store.slugs()] == store.slugs()
+        True
+        """
+        if slug is None or slug == self._dossier:
+            return self
+        if not self.has(slug):
+            raise UnknownDossier(slug, self.slugs())
+        return Store(self.db, slug)
+
+    def default_view(self, configured: str | None = None) -> Store:
+        """The view a channel that follows no dossier gets: `configured` (ACCORD_DOSSIER)
+        when given, else the shipped default when the store holds it, else the dossier
+        imported last."""
+        if configured:
+            return self.view(configured)
+        shipped = default_dossier_slug()
+        return self.view(shipped) if self.has(shipped) else self
+
+    def has(self, slug: str) -> bool:
+        return bool(list(self.db.query("SELECT 1 AS one FROM dossiers WHERE slug = ?", [slug])))
+
+    def slugs(self) -> list[str]:
+        return [row["slug"] for row in self.db.query("SELECT slug FROM dossiers ORDER BY slug")]
+
+    def dossiers(self) -> list[DossierSummary]:
+        """Every dossier in the store, by slug, with its counts and import revision."""
+        rows = self.db.query(
+            "SELECT d.slug, d.title, d.signed, d.imported_revision,"
+            " (SELECT count(*) FROM events e WHERE e.dossier = d.slug) AS events,"
+            " (SELECT count(*) FROM deadlines l WHERE l.dossier = d.slug) AS deadlines"
+            " FROM dossiers d ORDER BY d.slug"
+        )
+        return [
+            DossierSummary(
+                r["slug"],
+                r["title"],
+                date.fromisoformat(r["signed"]),
+                int(r["events"]),
+                int(r["deadlines"]),
+                int(r["imported_revision"] or 0),
+            )
+            for r in rows
+        ]
 
     @classmethod
     def open(cls, path: Path | str, *, seed: bool = True) -> Store:
@@ -248,7 +353,9 @@ class Store:
         if seed and store.revision() == 0:
             from briefings.curation import load_dossier  # YAML only when seeding
 
-            store.import_dossiers([load_dossier(shipped_dossier_path())], unless_seeded=True)
+            store.import_dossiers(
+                [load_dossier(p) for p in shipped_dossier_paths()], unless_seeded=True
+            )
         return store
 
     def close(self) -> None:
@@ -276,6 +383,30 @@ class Store:
                 self._set_meta("active_dossier", dossiers[-1].info.slug)
         self._revision = (revision, time.monotonic() + self._revision_ttl)
         return revision
+
+    def remove(self, slug: str) -> Removed:
+        """Delete one dossier and everything under its slug, as a new revision."""
+        if not self.has(slug):
+            raise UnknownDossier(slug, self.slugs())
+        summary = next(d for d in self.dossiers() if d.slug == slug)
+        with self.db.atomic():
+            revision = self.revision() + 1
+            for table in ("sources", "events", "deadlines", "outcomes"):
+                self.db.execute(f"DELETE FROM {table} WHERE dossier = ?", [slug])
+            self.db.execute("DELETE FROM dossiers WHERE slug = ?", [slug])
+            self._set_meta("revision", str(revision))
+            if self._meta("active_dossier") == slug:
+                rest = list(
+                    self.db.query(
+                        "SELECT slug FROM dossiers ORDER BY imported_revision DESC, slug LIMIT 1"
+                    )
+                )
+                if rest:
+                    self._set_meta("active_dossier", rest[0]["slug"])
+                else:
+                    self.db.execute("DELETE FROM meta WHERE key = 'active_dossier'")
+        self._revision = (revision, time.monotonic() + self._revision_ttl)
+        return Removed(slug, summary.events, summary.deadlines, revision)
 
     def _replace(self, dossier: Dossier, revision: int) -> None:
         slug = dossier.info.slug
@@ -390,6 +521,10 @@ class Store:
 
     @property
     def dossier_slug(self) -> str:
+        """The dossier this view briefs on: the one it was opened on, else the one
+        imported last."""
+        if self._dossier is not None:
+            return self._dossier
         slug = self._meta("active_dossier")
         if slug is None:
             raise LookupError("the store holds no dossier; run `accord-bot store import FILE`")

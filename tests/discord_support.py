@@ -46,10 +46,12 @@ def sub(name: str, *options: dict[str, Any], group: str | None = None) -> list[d
 class FixedArtifacts(ArtifactMaker):
     """Chart and calendar files with fixed bytes (the real ones are another module's)."""
 
-    def chart(self, clock: Clock, start: date | None, end: date | None) -> Attachment:
+    def chart(
+        self, clock: Clock, start: date | None, end: date | None, dossier: str | None
+    ) -> Attachment:
         return Attachment("accord-timeline.png", PNG, "image/png", "Timeline chart")
 
-    def calendar(self, clock: Clock, with_events: bool) -> Attachment:
+    def calendar(self, clock: Clock, with_events: bool, dossier: str | None) -> Attachment:
         return Attachment("accord-deadlines.ics", ICS, "text/calendar", "Deadlines calendar")
 
 
@@ -63,7 +65,7 @@ class MemoryDesk:
         self.subscribed.append((caller, command))
         return f"Subscribed this channel to the {command.sub_kind}."
 
-    async def unsubscribe(self, caller: Caller, kind: str) -> str:
+    async def unsubscribe(self, caller: Caller, kind: str, dossier: str | None) -> str:
         self.subscribed = [s for s in self.subscribed if s[0].channel != caller.channel]
         return f"Unsubscribed this channel from {kind}."
 
@@ -71,7 +73,13 @@ class MemoryDesk:
         kinds = [c.sub_kind for who, c in self.subscribed if who.channel == caller.channel]
         return "Subscriptions: " + (", ".join(k for k in kinds if k) or "none")
 
-    def zone_for(self, caller: Caller) -> str | None:
+    def zone_for(self, caller: Caller, dossier: str) -> str | None:
+        return None
+
+    def followed(self, caller: Caller) -> str | None:
+        return None
+
+    async def follow(self, caller: Caller, dossier: str) -> None:
         return None
 
 

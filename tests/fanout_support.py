@@ -23,7 +23,16 @@ def seed_digests(
     subs = Subscriptions(store.db)
     with store.db.atomic():
         for channel in channels:
-            subs.upsert(platform, workspace, channel, "digest", by="U0BOSS", zone="UTC", at=at)
+            subs.upsert(
+                platform,
+                workspace,
+                channel,
+                "digest",
+                dossier="doha-2020",
+                by="U0BOSS",
+                zone="UTC",
+                at=at,
+            )
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
     store.db.execute("UPDATE subscriptions SET created_at = ?", [yesterday])
     store.close()

@@ -279,6 +279,8 @@ COMMANDS = [
     ["store"],
     ["store", "check"],
     ["store", "import"],
+    ["store", "list"],
+    ["store", "remove"],
     ["subscriptions"],
     ["export"],
     ["export", "ics"],

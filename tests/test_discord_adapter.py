@@ -47,6 +47,8 @@ SUBCOMMANDS = {
     "subscribe",
     "unsubscribe",
     "subscriptions",
+    "dossiers",
+    "follow",
     "chart",
     "calendar",
     "help",
@@ -85,7 +87,7 @@ async def test_synced_commands_have_the_group_and_every_subcommand(tmp_path: Pat
         assert options["subscribe"]["type"] == 2  # a subcommand group
         assert {o["name"] for o in options["subscribe"]["options"]} == {"digest", "reminders"}
         timeline = {o["name"]: o for o in options["timeline"]["options"]}
-        assert set(timeline) == {"from", "to", "page"}
+        assert set(timeline) == {"from", "to", "page", "dossier"}
         assert timeline["page"]["type"] == 4 and timeline["page"]["min_value"] == 1
         countdown = options["countdown"]["options"][0]
         assert countdown["name"] == "deadline" and countdown["autocomplete"] is True
@@ -95,6 +97,13 @@ async def test_synced_commands_have_the_group_and_every_subcommand(tmp_path: Pat
         assert digest["zone"]["autocomplete"] is True and digest["chart"]["type"] == 5
         kinds = options["unsubscribe"]["options"][0]["choices"]
         assert [c["value"] for c in kinds] == ["digest", "reminders", "all"]
+        for name in ("status", "countdown", "timeline", "event", "digest", "chart", "calendar"):
+            dossier = {o["name"]: o for o in options[name]["options"]}["dossier"]
+            assert dossier["autocomplete"] is True and not dossier.get("required")
+        for kind in options["subscribe"]["options"]:
+            assert "dossier" in {o["name"] for o in kind["options"]}
+        (follow,) = options["follow"]["options"]
+        assert follow["name"] == "dossier" and follow["required"] and follow["autocomplete"]
         assert not bot.fake.requests_to("PUT", f"/applications/{APPLICATION_ID}/commands")
 
 
@@ -335,7 +344,13 @@ class SlowDesk(MemoryDesk):
         await asyncio.sleep(0.2)
         return "Subscriptions: none"
 
-    def zone_for(self, caller: Caller) -> str | None:
+    def zone_for(self, caller: Caller, dossier: str) -> str | None:
+        return None
+
+    def followed(self, caller: Caller) -> str | None:
+        return None
+
+    async def follow(self, caller: Caller, dossier: str) -> None:
         return None
 
     async def subscribe(self, caller: Caller, command: Command) -> str:

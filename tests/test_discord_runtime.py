@@ -62,7 +62,7 @@ async def test_run_with_a_discord_token_subscribes_and_posts_reminders(tmp_path:
             assert posted["enforce_nonce"] is True
             assert posted["allowed_mentions"] == {"parse": []}
             assert "Intra-Afghan negotiations" in json.dumps(posted, ensure_ascii=False)
-            key = f"discord:{GUILD_ID}:{channel}:reminders|2026-03-07@2020-03-03"
+            key = f"discord:{GUILD_ID}:{channel}:reminders:doha-2020|2026-03-07@2020-03-03"
             assert posted["nonce"] == nonce_for(key)
         finally:
             await bot.stop()

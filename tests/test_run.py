@@ -93,3 +93,43 @@ def test_console_chart_near_year_1_or_9999_is_a_short_error(tmp_path: Path) -> N
     assert "Traceback" not in result.stdout + result.stderr
     assert "Something went wrong" not in result.stdout
     assert result.stdout.count("outside the days the bot briefs on") == 2
+
+
+def test_console_follows_a_dossier_and_accord_dossier_sets_the_default(tmp_path: Path) -> None:
+    script = (
+        "/accord follow colombia-2016\n/accord countdown weapons-laydown\n"
+        "/accord countdown drawdown-8600 dossier:doha-2020\n"
+    )
+    result = subprocess.run(
+        bot_command(),
+        input=script,
+        env=bot_env(tmp_path / "a.db", ACCORD_AS_OF="2017-05-01"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "now follows" in out and "(colombia-2016)" in out
+    assert "due 2017-05-30 (in 29 days)" in out
+    assert "Dossier: " in out and "(doha-2020)" in out
+    started = subprocess.run(
+        bot_command(),
+        input="/accord status\n",
+        env=bot_env(tmp_path / "b.db", ACCORD_AS_OF="2017-05-01", ACCORD_DOSSIER="colombia-2016"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 0, started.stderr
+    assert "(colombia-2016)" in started.stdout.splitlines()[1]
+    refused = subprocess.run(
+        bot_command(),
+        input="",
+        env=bot_env(tmp_path / "c.db", ACCORD_DOSSIER="nowhere-1999"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "no dossier 'nowhere-1999'" in refused.stderr and "Traceback" not in refused.stderr

@@ -96,13 +96,13 @@ async def test_digest_arrives_at_local_time_in_three_zones_across_dst(
         assert "daily digest at 08:00" in answer and zone in answer
     for count, (moment, channel) in enumerate(SCHEDULE, start=1):
         await fire_at(harness, traveller, moment, count)
-        assert harness.posted[-1].startswith(f"console:console:{channel}:digest|")
+        assert harness.posted[-1].startswith(f"console:console:{channel}:digest:doha-2020|")
         assert len(harness.posted) == count
     per_channel = Counter(key.split("|")[0] for key in harness.posted)
     assert set(per_channel.values()) == {2}
     assert len(set(harness.posted)) == 6
     # Nothing fired early: the New York digest of 8 March came at 12:00 UTC, not 13:00.
-    assert harness.posted[-1] == "console:console:newyork:digest|2026-03-08"
+    assert harness.posted[-1] == "console:console:newyork:digest:doha-2020|2026-03-08"
 
 
 async def test_repeated_dst_hour_posts_once(
@@ -120,7 +120,7 @@ async def test_repeated_dst_hour_posts_once(
         traveller.move_to(datetime(2026, 11, 1, 6, 29, 59, tzinfo=UTC))
         harness.bot.scheduler.aps.wakeup()
         await asyncio.sleep(1.5)
-        assert harness.posted == ["console:console:newyork:digest|2026-11-01"]
+        assert harness.posted == ["console:console:newyork:digest:doha-2020|2026-11-01"]
     finally:
         await harness.stop()
 
@@ -137,7 +137,7 @@ async def test_missed_digest_is_caught_up_once_the_same_day(
     second = Harness(db_location)
     await second.bot.start()
     assert await eventually(lambda: len(second.posted) == 1)
-    assert second.posted == ["console:console:utc:digest|2026-03-07"]
+    assert second.posted == ["console:console:utc:digest:doha-2020|2026-03-07"]
     await second.stop()
     # Another restart the same day delivers nothing more.
     traveller.move_to(datetime(2026, 3, 7, 10, 0, tzinfo=UTC))
@@ -161,7 +161,7 @@ async def test_digest_missed_on_a_previous_day_is_not_sent(
     await asyncio.sleep(0.5)
     assert second.posted == []
     await fire_at(second, traveller, datetime(2026, 3, 8, 8, 0, tzinfo=UTC), 1)
-    assert second.posted == ["console:console:utc:digest|2026-03-08"]
+    assert second.posted == ["console:console:utc:digest:doha-2020|2026-03-08"]
     await second.stop()
 
 
@@ -185,7 +185,7 @@ async def test_reminders_fire_on_their_offsets_in_replay(tmp_path: Path) -> None
         assert bot.console is not None
         poster = bot.console.poster
         assert await eventually(lambda: len(poster.posted) == 1)
-        assert poster.posted == ["console:console:desk:reminders|2026-03-07@2020-03-03"]
+        assert poster.posted == ["console:console:desk:reminders:doha-2020|2026-03-07@2020-03-03"]
         text = out.getvalue()
         assert "7 days until" in text
         assert "Intra-Afghan negotiations" in text

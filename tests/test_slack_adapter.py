@@ -115,6 +115,7 @@ async def test_every_subcommand_answers(
     words = {
         "event": "event doha-signing",
         "subscribe": "subscribe digest 08:00 Asia/Kabul",
+        "follow": "follow colombia-2016",
     }.get(name, name)
     answers = await ask(session, adapter, fake, words)
     public = answers[0]["response_type"] == "in_channel"
@@ -123,7 +124,9 @@ async def test_every_subcommand_answers(
         assert public
     elif name == "help":
         assert not public and "/accord status" in shown
-    elif name in ("subscribe", "unsubscribe"):
+    elif name == "dossiers":
+        assert public and "colombia-2016" in shown and "doha-2020" in shown
+    elif name in ("subscribe", "unsubscribe", "follow"):
         # A plain member: a private refusal, before anything else is looked at.
         assert not public and "Only workspace admins and owners" in shown
         assert fake.calls("users.info")
@@ -155,14 +158,20 @@ class Desk:
         self.seen.append((caller, command))
         return "Subscribed <#C1> to the digest"
 
-    async def unsubscribe(self, caller: Caller, kind: str) -> str:
+    async def unsubscribe(self, caller: Caller, kind: str, dossier: str | None) -> str:
         self.seen.append((caller, kind))
         return "Unsubscribed"
 
     async def describe(self, caller: Caller) -> str:
         return "Nothing yet"
 
-    def zone_for(self, caller: Caller) -> str | None:
+    def zone_for(self, caller: Caller, dossier: str) -> str | None:
+        return None
+
+    def followed(self, caller: Caller) -> str | None:
+        return None
+
+    async def follow(self, caller: Caller, dossier: str) -> None:
         return None
 
 
@@ -256,11 +265,13 @@ class SlowArtifacts:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
 
-    def chart(self, clock: Clock, start: date | None, end: date | None) -> Attachment:
+    def chart(
+        self, clock: Clock, start: date | None, end: date | None, dossier: str | None
+    ) -> Attachment:
         time.sleep(self.delay)
         return Attachment("timeline.png", b"\x89PNG fake chart", "image/png", "Timeline <chart>")
 
-    def calendar(self, clock: Clock, with_events: bool) -> Attachment:
+    def calendar(self, clock: Clock, with_events: bool, dossier: str | None) -> Attachment:
         time.sleep(self.delay)
         return Attachment("accord.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar")
 

@@ -77,8 +77,8 @@ FATAL_CLOSE_CODES = frozenset({4004, 4013, 4014})
 def rank(options: Iterable[str], typed: str, limit: int = MAX_CHOICES) -> list[str]:
     """Options matching what was typed: prefix matches first, then segment, then substring.
 
-    >>> rank(["Asia/Kabul", "America/Kabul_like", "Europe/Berlin"], "kab")
-    ['Asia/Kabul', 'America/Kabul_like']
+    >>> rank(["Europe/Berlin", "America/Berlin_like", "Asia/Tokyo"], "ber")
+    ['Europe/Berlin', 'America/Berlin_like']
     """
     typed = typed.strip().lower()
     tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
@@ -473,16 +473,37 @@ class DiscordAdapter:
         found: Completer = getattr(self, f"complete_{source}")
         return found
 
+    def _dossier_view(self, interaction: Interaction) -> Store:
+        """The dossier an option is being typed for: the `dossier` option when it names
+        one, else the channel's."""
+        typed = getattr(interaction.namespace, "dossier", None)
+        if isinstance(typed, str) and self.store.has(typed.strip().lower()):
+            return self.store.view(typed.strip().lower())
+        return self.store.view(self.dispatcher.dossier_of(self.caller(interaction)))
+
     async def complete_deadline(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return choices(rank(self.store.deadline_slugs(), current))
+        return choices(rank(self._dossier_view(interaction).deadline_slugs(), current))
+
+    async def complete_dossier(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """By slug or by title: `col` and `final agreement` both find a dossier."""
+        titles = {d.slug: d.title for d in self.store.dossiers()}
+        typed = current.strip().lower()
+        slugs = rank(titles, current)
+        slugs += [s for s in titles if s not in slugs and typed in titles[s].lower()]
+        return [
+            app_commands.Choice(name=f"{s} · {titles[s]}"[:100], value=s)
+            for s in slugs[:MAX_CHOICES]
+        ]
 
     async def complete_event(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         today = self.dispatcher.clock().today()
-        ids = self.store.event_ids(today)
+        ids = self._dossier_view(interaction).event_ids(today)
         # Newest first when nothing is typed: the likeliest to be asked about.
         return choices(rank(reversed(ids) if not current.strip() else ids, current))
 
@@ -531,14 +552,8 @@ def message_kwargs(payload: Payload, attachment: Attachment | None = None) -> di
 
 
 def _group_description(store: Store) -> str:
-    """`/accord`'s description, from the dossier in use."""
-    try:
-        info = store.info()
-    except (LookupError, StopIteration):
-        return "Sourced briefings on a peace agreement"
-    parties = "–".join(p.split(" (")[0] for p in info.parties[:2])
-    place = f" {info.place}" if info.place else ""
-    return f"Sourced briefings on the {parties}{place} agreement"[:100]
+    """`/accord`'s description: one store may hold several dossiers, so it names none."""
+    return "Sourced briefings on peace agreements, with a dossier option for each"
 
 
 def nonce_for(key: str, index: int = 0) -> str:

@@ -297,6 +297,8 @@ def _section_embeds(section: Section, briefing: Briefing, *, lead: Embed | None)
 def briefing_embeds(briefing: Briefing) -> list[Embed]:
     """Every embed of a briefing, in order, each within the per-embed limits."""
     title = briefing.title + (" (replay)" if briefing.replay else "")
+    if briefing.dossier_title and briefing.dossier_title not in title:
+        title = f"{briefing.dossier_title} · {title}"
     lead: Embed | None = {"title": clip(title, TITLE_MAX), "color": COLOURS["info"]}
     embeds: list[Embed] = []
     for section in briefing.sections:

@@ -201,7 +201,8 @@ def _intro(briefing: Briefing) -> Block:
     replay = " · replay" if briefing.replay else ""
     return context(
         f"As of {briefing.as_of.isoformat()} ({escape(briefing.timezone)}){replay}"
-        f" · dossier `{escape(briefing.dossier)}`"
+        f" · dossier {escape(briefing.dossier_title or briefing.dossier)}"
+        f" (`{escape(briefing.dossier)}`)"
     )
 
 

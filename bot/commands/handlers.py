@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -29,8 +29,10 @@ from bot.commands.spec import (
 )
 from bot.commands.text import from_options, parse_text, shown
 from bot.delivery import Attachment
+from briefings.catalogue import overview
 from briefings.clock import Clock, InputError, parse_day, parse_zone
 from briefings.compose import Composer
+from briefings.store import Store
 
 MAX_PAGE = 100_000
 SUB_KINDS = ("digest", "reminders")
@@ -48,19 +50,25 @@ class SubscriptionDesk(Protocol):
 
     async def subscribe(self, caller: Caller, command: Command) -> str: ...
 
-    async def unsubscribe(self, caller: Caller, kind: str) -> str: ...
+    async def unsubscribe(self, caller: Caller, kind: str, dossier: str | None) -> str: ...
 
     async def describe(self, caller: Caller) -> str: ...
 
-    def zone_for(self, caller: Caller) -> str | None: ...
+    def zone_for(self, caller: Caller, dossier: str) -> str | None: ...
+
+    def followed(self, caller: Caller) -> str | None: ...
+
+    async def follow(self, caller: Caller, dossier: str) -> None: ...
 
 
 class ArtifactMaker(Protocol):
     """Makes the chart picture and the calendar file (the chart module implements it)."""
 
-    def chart(self, clock: Clock, start: date | None, end: date | None) -> Attachment: ...
+    def chart(
+        self, clock: Clock, start: date | None, end: date | None, dossier: str | None
+    ) -> Attachment: ...
 
-    def calendar(self, clock: Clock, with_events: bool) -> Attachment: ...
+    def calendar(self, clock: Clock, with_events: bool, dossier: str | None) -> Attachment: ...
 
 
 # -- converters --------------------------------------------------------------------------
@@ -186,9 +194,10 @@ PAGE = Param(
 async def brief(dispatcher: Dispatcher, command: Command, caller: Caller) -> Reply:
     """A briefing from the composer, in the channel."""
     clock = dispatcher.clock()
+    dossier = dispatcher.dossier_for(command, caller)
     if command.name == "digest" and dispatcher.desk is not None:
         # The preview shows the day the channel's own digest would cover.
-        zone = dispatcher.desk.zone_for(caller)
+        zone = dispatcher.desk.zone_for(caller, dossier)
         if zone is not None:
             clock = clock.with_zone(ZoneInfo(zone))
     briefing = dispatcher.composer.compose(
@@ -199,13 +208,14 @@ async def brief(dispatcher: Dispatcher, command: Command, caller: Caller) -> Rep
         start=command.start,
         end=command.end,
         page=command.page,
+        dossier=dossier,
     )
     return Reply(briefing=briefing)
 
 
 async def show_help(dispatcher: Dispatcher, command: Command, caller: Caller) -> Reply:
     clock = dispatcher.clock()
-    store = dispatcher.composer.store
+    store = dispatcher.composer.store.view(dispatcher.dossier_for(command, caller))
     info = store.info()
     events = store.event_ids(clock.today())
     slugs = store.deadline_slugs()
@@ -218,7 +228,7 @@ async def show_help(dispatcher: Dispatcher, command: Command, caller: Caller) ->
         "month_end": end.isoformat(),
         "zone": clock.zone.key,
     }
-    name = f"the {info.place} agreement" if info.place else info.title
+    name = f"{info.title} (`{info.slug}`)"
     return Reply(text=help_text(dispatcher.registry, name, words), public=False)
 
 
@@ -226,10 +236,11 @@ async def make_artifact(dispatcher: Dispatcher, command: Command, caller: Caller
     if dispatcher.artifacts is None:
         return Reply.failure(f"`{command.name}` is not available on this bot yet.")
     maker, clock = dispatcher.artifacts, dispatcher.clock()
+    dossier = dispatcher.dossier_for(command, caller)
     if command.name == "chart":
-        made = await asyncio.to_thread(maker.chart, clock, command.start, command.end)
+        made = await asyncio.to_thread(maker.chart, clock, command.start, command.end, dossier)
     else:
-        made = await asyncio.to_thread(maker.calendar, clock, command.with_events)
+        made = await asyncio.to_thread(maker.calendar, clock, command.with_events, dossier)
     return Reply(text=made.title, attachment=made)
 
 
@@ -240,11 +251,60 @@ def _desk(dispatcher: Dispatcher) -> SubscriptionDesk:
 
 
 async def subscribe(dispatcher: Dispatcher, command: Command, caller: Caller) -> Reply:
-    return Reply(text=await _desk(dispatcher).subscribe(caller, command))
+    # Without `dossier:`, the channel's own dossier.
+    resolved = replace(command, dossier=dispatcher.dossier_for(command, caller))
+    return Reply(text=await _desk(dispatcher).subscribe(caller, resolved))
 
 
 async def unsubscribe(dispatcher: Dispatcher, command: Command, caller: Caller) -> Reply:
-    return Reply(text=await _desk(dispatcher).unsubscribe(caller, command.sub_kind or "all"))
+    # Without `dossier:`, that kind of every dossier.
+    kind = command.sub_kind or "all"
+    return Reply(text=await _desk(dispatcher).unsubscribe(caller, kind, command.dossier))
+
+
+async def list_dossiers(dispatcher: Dispatcher, command: Command, caller: Caller) -> Reply:
+    store = dispatcher.composer.store
+    today = dispatcher.clock().today()
+    return Reply(text=dossiers_text(store, today, dispatcher.dossier_of(caller)))
+
+
+async def follow(dispatcher: Dispatcher, command: Command, caller: Caller) -> Reply:
+    slug = command.dossier or ""
+    title = dispatcher.composer.store.view(slug).info().title
+    await _desk(dispatcher).follow(caller, slug)
+    return Reply(text=f"This channel now follows {title} (`{slug}`).")
+
+
+def dossiers_text(store: Store, today: date, followed: str) -> str:
+    """`/accord dossiers`: each one's slug, title, signing date, deadlines to come."""
+    lines = ["Dossiers in this store:"]
+    for entry in overview(store, today):
+        mark = " ← this channel follows it" if entry.slug == followed else ""
+        if entry.next_due is not None:
+            to_come = (
+                f"{entry.to_come} deadline{'s' if entry.to_come != 1 else ''} to come, "
+                f"next `{entry.next_due.slug}` on {entry.next_due.due.isoformat()}"
+            )
+        else:
+            to_come = "no deadline to come"
+        lines.append(
+            f"• `{entry.slug}`: {entry.title}, signed {entry.signed.isoformat()}; {to_come}{mark}"
+        )
+    lines.append("Brief on one once with `dossier:SLUG`, or `/accord follow SLUG`.")
+    return "\n".join(lines)
+
+
+def _slug(text: str) -> str:
+    return text.strip().lower()
+
+
+DOSSIER = Param(
+    "dossier",
+    "Another dossier, once (default: the one this channel follows)",
+    convert=_slug,
+    complete="dossier",
+    positional=False,
+)
 
 
 async def describe(dispatcher: Dispatcher, command: Command, caller: Caller) -> Reply:
@@ -260,6 +320,7 @@ register(
         "/accord status",
         brief,
         briefing=True,
+        params=(DOSSIER,),
         examples=("/accord status",),
     )
 )
@@ -270,7 +331,10 @@ register(
         "/accord countdown [deadline]",
         brief,
         briefing=True,
-        params=(Param("deadline", "One deadline (leave empty for all)", complete="deadline"),),
+        params=(
+            Param("deadline", "One deadline (leave empty for all)", complete="deadline"),
+            DOSSIER,
+        ),
         examples=("/accord countdown {deadline}",),
     )
 )
@@ -281,7 +345,7 @@ register(
         "/accord timeline [from YYYY-MM-DD] [to YYYY-MM-DD] [page:N]",
         brief,
         briefing=True,
-        params=(FROM, TO, PAGE),
+        params=(FROM, TO, PAGE, DOSSIER),
         check=_range_check,
         examples=("/accord timeline {month_start} {month_end}",),
     )
@@ -303,6 +367,7 @@ register(
                 required=True,
                 complete="event",
             ),
+            DOSSIER,
         ),
         examples=("/accord event {event}",),
     )
@@ -314,6 +379,7 @@ register(
         "/accord digest",
         brief,
         briefing=True,
+        params=(DOSSIER,),
     )
 )
 register(
@@ -348,6 +414,7 @@ register(
                 complete="zone",
             ),
             flag("chart", "Attach the timeline picture", "with_chart"),
+            DOSSIER,
         ),
         refuse={"passed": "`passed` goes with reminders, not the digest."},
         examples=("/accord subscribe digest 08:00 {zone}",),
@@ -370,6 +437,7 @@ register(
                 rest=True,
             ),
             flag("passed", "Also remind of passed ones", "include_passed"),
+            DOSSIER,
         ),
         refuse={"chart": "`chart` goes with the digest, not reminders."},
         examples=("/accord subscribe reminders 30,7,1,0",),
@@ -391,6 +459,13 @@ register(
                 choices=(*SUB_KINDS, "all"),
                 default="all",
                 field="sub_kind",
+            ),
+            Param(
+                "dossier",
+                "Of this dossier only (default: of every one)",
+                convert=_slug,
+                complete="dossier",
+                positional=False,
             ),
         ),
     )
@@ -414,6 +489,7 @@ register(
             FROM,
             TO,
             Param("page", "Page", kind=int, convert=parse_page, accepts=_page_word, discord=False),
+            DOSSIER,
         ),
         check=_chart_check,
         briefing=True,
@@ -425,10 +501,49 @@ register(
         "An iCalendar file of the deadlines, to import into any calendar",
         "/accord calendar [events]",
         make_artifact,
-        params=(flag("events", "Include the dated events, not only the deadlines", "with_events"),),
+        params=(
+            flag("events", "Include the dated events, not only the deadlines", "with_events"),
+            DOSSIER,
+        ),
     )
 )
-register(Spec("help", "The commands, with examples", "/accord help", show_help))
+register(
+    Spec(
+        "dossiers",
+        "Every dossier: signing date, deadlines to come, which one this channel follows",
+        "/accord dossiers",
+        list_dossiers,
+        examples=("/accord dossiers",),
+    )
+)
+register(
+    Spec(
+        "follow",
+        "Brief this channel on another dossier from now on",
+        "/accord follow <dossier>",
+        follow,
+        audience=Audience.MANAGERS,
+        channels_only=True,
+        params=(
+            Param(
+                "dossier",
+                "The dossier this channel follows from now on (see /accord dossiers)",
+                convert=_slug,
+                complete="dossier",
+                required=True,
+            ),
+        ),
+    )
+)
+register(
+    Spec(
+        "help",
+        "The commands, with examples",
+        "/accord help",
+        show_help,
+        params=(DOSSIER,),
+    )
+)
 
 
 def managing(registry: Registry = SPECS) -> tuple[str, ...]:
@@ -452,6 +567,10 @@ def help_text(
                 continue  # no such word in this dossier: leave the example out
             if "{" not in filled and not filled.endswith(" "):
                 examples.append(filled)
+    lines.append(
+        "Add `dossier:SLUG` to a briefing, `chart`, `calendar`, `subscribe` or `unsubscribe` "
+        "for another dossier (see `/accord dossiers`)."
+    )
     lines.append("Examples: " + " · ".join(f"`{e}`" for e in examples))
     return "\n".join(lines)
 
@@ -471,6 +590,23 @@ class Dispatcher:
     desk: SubscriptionDesk | None = None
     artifacts: ArtifactMaker | None = None
     registry: Registry = SPECS
+    # ACCORD_DOSSIER: the dossier of a channel that follows none (None: the store's own).
+    default_dossier: str | None = None
+
+    def dossier_of(self, caller: Caller) -> str:
+        """The dossier the caller's channel follows, else the configured default."""
+        store = self.composer.store
+        followed = self.desk.followed(caller) if self.desk is not None else None
+        if followed is not None and store.has(followed):
+            return followed
+        return store.view(self.default_dossier).dossier_slug
+
+    def dossier_for(self, command: Command, caller: Caller) -> str:
+        """The dossier `dossier:` names (UnknownDossier, listing them, if there is no
+        such one), else the channel's."""
+        if command.dossier:
+            return self.composer.store.view(command.dossier).dossier_slug
+        return self.dossier_of(caller)
 
     async def handle_text(self, text: str, caller: Caller) -> Reply:
         try:
@@ -501,6 +637,8 @@ class Dispatcher:
             return Reply.failure(APOLOGY)
 
     async def _dispatch(self, command: Command, caller: Caller) -> Reply:
+        if command.dossier:
+            self.dossier_for(command, caller)  # an unknown slug: a private list of them
         spec = self.registry.spec_for(command.name, command.sub_kind)
         if spec is None:
             entry = self.registry.entries.get(command.name)

@@ -28,6 +28,7 @@ class Command:
     include_passed: bool = False
     with_chart: bool = False
     with_events: bool = False
+    dossier: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 

@@ -73,8 +73,8 @@ def _resolve(
 def parse_text(text: str, registry: Registry = SPECS) -> Command:
     """Parse the words after /accord (Slack's text, a console line).
 
-    >>> parse_text("countdown drawdown-8600").deadline
-    'drawdown-8600'
+    >>> parse_text("countdown first-step dossier:some-2020").deadline
+    'first-step'
     >>> parse_text("timeline from:2020-03-01 2020-03-31").end
     datetime.date(2020, 3, 31)
     """

@@ -26,7 +26,7 @@ WORDS = {
 
 
 def last_delivery(db: Database, sub: Subscription) -> str | None:
-    """`last delivery 2026-03-07 09:00 Asia/Kabul: delivered` (or why it was not)."""
+    """`last delivery 2026-03-07 09:00 Europe/Berlin: delivered` (or why it was not)."""
     row = ledger.latest(db, sub.id)
     if row is None:
         return None

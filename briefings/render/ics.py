@@ -23,10 +23,10 @@ PRODID = "-//accord-bot//accord-bot calendar//EN"
 
 
 def deadline_uid(dossier: str, slug: str) -> str:
-    """A deadline's stable calendar UID.
+    """The stable UID of a deadline's calendar entry, distinct per dossier.
 
-    >>> deadline_uid("demo-2020", "drawdown-8600")
-    'demo-2020-drawdown-8600@accord-bot'
+    >>> deadline_uid("some-2020", "first-step")
+    'some-2020-first-step@accord-bot'
     """
     return f"{dossier}-{slug}@accord-bot"
 

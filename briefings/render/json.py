@@ -70,7 +70,7 @@ def to_dict(briefing: Briefing) -> dict[str, Any]:
         "as_of": briefing.as_of.isoformat(),
         "timezone": briefing.timezone,
         "replay": briefing.replay,
-        "dossier": briefing.dossier,
+        "dossier": {"slug": briefing.dossier, "title": briefing.dossier_title},
         "title": briefing.title,
         "countdowns": [countdown_dict(c) for c in briefing.countdowns],
         "events": [event_dict(e) for e in briefing.events],

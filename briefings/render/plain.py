@@ -69,9 +69,17 @@ def event_lines(view: EventView) -> Iterator[Line]:
     yield Line("source", f"[{view.id}] sources: {sources_phrase(view.sources)}")
 
 
+def dossier_line(briefing: Briefing) -> str:
+    """Which dossier a briefing is about, e.g. "Dossier: The Accord (some-2020)"."""
+    if briefing.dossier_title:
+        return f"Dossier: {briefing.dossier_title} ({briefing.dossier})"
+    return f"Dossier: {briefing.dossier}"
+
+
 def lines(briefing: Briefing) -> Iterator[Line]:
     title = briefing.title + (" (replay)" if briefing.replay else "")
     yield Line("title", title)
+    yield Line("note", dossier_line(briefing))
     for section in briefing.sections:
         yield Line("heading", section.heading)
         if section.text:
