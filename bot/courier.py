@@ -260,6 +260,35 @@ class Courier:
                 log.error("STOPPING all %s deliveries: %s", sub.platform, lane.stopped)
         await self._finish(key, result.status, result.reason)
 
+    # -- the ledger, for the scheduler (which talks to the courier only) -----------------
+
+    def heartbeat(self) -> None:
+        """This process is alive (other processes leave its claims alone), and takes its
+        share of each platform's rate among the live processes."""
+        self.ledger.heartbeat()
+        self.take_share()
+
+    def take_share(self) -> None:
+        """This process's share of each platform's rate among the live processes."""
+        self.share_rate(self.ledger.live_instances())
+
+    def retire(self) -> None:
+        """This process has stopped."""
+        self.ledger.retire()
+
+    def status(self, key: str) -> str | None:
+        """What became of the delivery `key` (None: never claimed)."""
+        return self.ledger.status(key)
+
+    def orphans(self) -> list[Claim]:
+        """Claims left in flight by processes that are no longer running."""
+        return list(self.ledger.orphans())
+
+    def expire(self, claim: Claim, reason: str) -> None:
+        """Close an orphaned claim without posting (its day is over)."""
+        if self.ledger.adopt(claim):
+            self.ledger.finish(claim.key, "expired", reason)
+
     async def drain(self, timeout: float) -> None:
         """Let in-flight posts finish; record the rest as interrupted (settled on restart)."""
         if not self.in_flight:
@@ -267,7 +296,4 @@ class Courier:
         _done, pending = await asyncio.wait(set(self.in_flight), timeout=timeout)
         for task in pending:
             task.cancel()
-        self.ledger.db.execute(
-            "UPDATE deliveries SET status = 'interrupted' WHERE owner = ? AND status = 'claimed'",
-            [self.ledger.owner],
-        )
+        self.ledger.interrupt_own()

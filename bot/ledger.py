@@ -12,14 +12,68 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from briefings.database import Database
+from sqlite_utils import Migrations
+
+from briefings.database import Database, apply_migrations
 
 IN_FLIGHT = ("claimed", "interrupted")
 HEARTBEAT_STALE = timedelta(seconds=30)
+
+
+migrations = Migrations("accord-ledger")
+
+
+@migrations()
+def create_tables(db: Database) -> None:
+    # Databases made before the ledger owned its tables already have them.
+    if not db["deliveries"].exists():
+        db.table("deliveries").create(
+            {
+                "key": str,
+                "subscription": str,
+                "kind": str,
+                "local_date": str,
+                "status": str,
+                "owner": str,
+                "claimed_at": str,
+                "updated_at": str,
+                "attempts": int,
+                "reason": str,
+                "message_id": str,
+            },
+            pk="key",
+        )
+        db.table("deliveries").create_index(["status", "owner"])
+    if not db["instances"].exists():
+        db.table("instances").create(
+            {"id": str, "pid": int, "host": str, "started_at": str, "heartbeat_at": str},
+            pk="id",
+        )
+
+
+def latest(db: Database, subscription: str) -> dict[str, Any] | None:
+    """The newest delivery row of a subscription (status, reason, claimed_at, updated_at)."""
+    if not db["deliveries"].exists():
+        return None
+    rows = db.query(
+        "SELECT status, reason, updated_at, claimed_at FROM deliveries"
+        " WHERE subscription = ? ORDER BY claimed_at DESC, updated_at DESC LIMIT 1",
+        [subscription],
+    )
+    return next(iter(rows), None)
+
+
+def forget_instances(conn: sqlite3.Connection) -> None:
+    """A restored copy: the processes that ran when it was taken are not running now."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "instances" in tables:
+        conn.execute("DELETE FROM instances")
 
 
 def _running(pid: int) -> bool:
@@ -51,6 +105,7 @@ class Ledger:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        apply_migrations(migrations, db)
         self.owner = uuid.uuid4().hex[:12]
         now = _now().isoformat()
         self.db.table("instances").insert(
@@ -82,6 +137,13 @@ class Ledger:
 
     def retire(self) -> None:
         self.db.execute("DELETE FROM instances WHERE id = ?", [self.owner])
+
+    def interrupt_own(self) -> None:
+        """This process's claims still in flight become `interrupted` (settled on restart)."""
+        self.db.execute(
+            "UPDATE deliveries SET status = 'interrupted' WHERE owner = ? AND status = 'claimed'",
+            [self.owner],
+        )
 
     def claim(self, key: str, subscription: str, kind: str, local_date: str) -> bool:
         """True when this process now owns the delivery; False when anyone already did."""

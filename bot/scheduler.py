@@ -125,7 +125,7 @@ class Scheduler:
         if self.runs:
             await asyncio.wait(set(self.runs), timeout=timeout)
         await self.courier.drain(timeout=1.0)
-        self.courier.ledger.retire()
+        self.courier.retire()
         outcomes = Counter(outcome for _, outcome in self.history)
         log.info(
             "stopped after %s runs (%s) with %d compositions",
@@ -138,8 +138,7 @@ class Scheduler:
         # A coroutine on purpose: APScheduler runs plain functions in a thread, and the
         # SQLite connection belongs to the loop's thread.
         try:
-            self.courier.ledger.heartbeat()
-            self.courier.share_rate(self.courier.ledger.live_instances())
+            self.courier.heartbeat()
         except Exception as err:
             if not transient(err):
                 raise
@@ -185,20 +184,20 @@ class Scheduler:
         for sub in self.subscriptions.active():
             if self._stopping:
                 return
-            if self._due_today(sub) and self.courier.ledger.status(self._key(sub)) is None:
+            clock = self.clock(ZoneInfo(sub.zone)).read()
+            if self._due_today(sub, clock) and self.courier.status(self._key(sub, clock)) is None:
                 log.info("catching up %s", sub.id)
                 await self._start_run(sub)
 
-    def _due_today(self, sub: Subscription) -> bool:
-        now = datetime.now(UTC).astimezone(ZoneInfo(sub.zone))
+    def _due_today(self, sub: Subscription, clock: Clock) -> bool:
+        now = clock.now()
         scheduled = datetime.combine(now.date(), sub.at, tzinfo=ZoneInfo(sub.zone))
         return scheduled <= now and sub.created_at < scheduled and now - scheduled <= self.grace
 
-    def _key(self, sub: Subscription) -> str:
-        now = datetime.now(UTC).astimezone(ZoneInfo(sub.zone))
-        clock = self.clock(ZoneInfo(sub.zone))
+    def _key(self, sub: Subscription, clock: Clock) -> str:
+        """The delivery key of the run `clock` was read for: its local day, its as-of."""
         as_of = clock.as_of.isoformat() if clock.as_of else None
-        return delivery_key(sub, now.date().isoformat(), as_of)
+        return delivery_key(sub, clock.now().date().isoformat(), as_of)
 
     def _spawn(self, work: Coroutine[Any, Any, str]) -> asyncio.Task[str]:
         task = watched(asyncio.ensure_future(work), "a scheduled run")
@@ -216,7 +215,7 @@ class Scheduler:
     async def fire(self, kind: str, at: str, zone: str) -> int:
         """The job body: APScheduler calls this at the slot's local time."""
         # Every process on the database fires the slot; the ledger's claims share it out.
-        self.courier.share_rate(self.courier.ledger.live_instances())
+        self.courier.take_share()
         subs = self.subscriptions.in_slot(kind, time.fromisoformat(at), zone)
         for sub in subs:
             if self._stopping:
@@ -232,15 +231,17 @@ class Scheduler:
     async def _run(self, sub: Subscription | None) -> str:
         if sub is None or sub.paused:
             return "skipped"
-        zone = ZoneInfo(sub.zone)
-        now = datetime.now(UTC).astimezone(zone)
+        # One reading of the clock for the whole run: its local day, its delivery key and
+        # the briefing's today cannot straddle midnight.
+        clock = self.clock(ZoneInfo(sub.zone)).read()
+        now = clock.now()
         if now.time() < sub.at.replace(second=0):
             # A run late enough to cross local midnight belongs to a day that is over.
             return "skipped"
-        briefings, attachment = await self._compose(sub, self.clock(zone))
+        briefings, attachment = await self._compose(sub, clock)
         if not briefings:
             return "nothing"
-        key = self._key(sub)
+        key = self._key(sub, clock)
         patience = self._patience(sub, now)
         return await self.courier.deliver(
             sub, key, now.date().isoformat(), briefings, attachment, patience=patience
@@ -270,7 +271,7 @@ class Scheduler:
     async def sweep(self) -> None:
         """Settle orphaned claims left by a process that died mid-post, and schedule the
         slots another process's subscribers opened."""
-        for claim in self.courier.ledger.orphans():
+        for claim in self.courier.orphans():
             self._spawn(self._settle(claim))
         for sub in self.subscriptions.slot_representatives():
             if self.aps.get_job(Slot.of(sub).job_id) is None:
@@ -280,13 +281,12 @@ class Scheduler:
         sub = self.subscriptions.get(claim.subscription)
         local_date = claim.local_date
         if sub is not None:
-            today = datetime.now(UTC).astimezone(ZoneInfo(sub.zone)).date().isoformat()
-            if today != local_date:
+            clock = self.clock(ZoneInfo(sub.zone)).read()
+            if clock.now().date().isoformat() != local_date:
                 # Never post yesterday's digest today; just close the claim.
-                if self.courier.ledger.adopt(claim):
-                    self.courier.ledger.finish(claim.key, "expired", "day over before restart")
+                self.courier.expire(claim, "day over before restart")
                 return "expired"
-            briefings, attachment = await self._compose(sub, self.clock(ZoneInfo(sub.zone)))
+            briefings, attachment = await self._compose(sub, clock)
         else:
             briefings, attachment = [], None
         return await self.courier.settle(claim, sub, briefings, attachment)

@@ -48,26 +48,6 @@ def create_tables(db: Database) -> None:
     )
     db.table("subscriptions").create_index(["platform", "workspace", "channel"])
     db.table("subscriptions").create_index(["kind", "at", "zone", "paused"])
-    db.table("deliveries").create(
-        {
-            "key": str,
-            "subscription": str,
-            "kind": str,
-            "local_date": str,
-            "status": str,
-            "owner": str,
-            "claimed_at": str,
-            "updated_at": str,
-            "attempts": int,
-            "reason": str,
-            "message_id": str,
-        },
-        pk="key",
-    )
-    db.table("deliveries").create_index(["status", "owner"])
-    db.table("instances").create(
-        {"id": str, "pid": int, "host": str, "started_at": str, "heartbeat_at": str}, pk="id"
-    )
 
 
 @migrations()

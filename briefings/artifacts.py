@@ -12,11 +12,11 @@ thread reads a file-backed store through a connection of its own.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from datetime import date
 
 from briefings.clock import Clock
 from briefings.document import Attachment
+from briefings.lru import LRU
 from briefings.store import Store
 
 PNG = "image/png"
@@ -36,7 +36,7 @@ class Artifacts:
         self.store = store
         self.size = size
         self.renders = 0
-        self._cache: OrderedDict[tuple[object, ...], Attachment] = OrderedDict()
+        self._cache: LRU[tuple[object, ...], Attachment] = LRU(size)
         # One maker at a time: a burst of identical requests renders once.
         self._lock = threading.Lock()
         self._home = threading.get_ident()
@@ -89,16 +89,11 @@ class Artifacts:
         )
 
     def _cached(self, key: tuple[object, ...]) -> Attachment | None:
-        found = self._cache.get(key)
-        if found is not None:
-            self._cache.move_to_end(key)
-        return found
+        return self._cache.get(key)
 
     def _keep(self, key: tuple[object, ...], made: Attachment) -> Attachment:
         self.renders += 1
-        self._cache[key] = made
-        if len(self._cache) > self.size:
-            self._cache.popitem(last=False)
+        self._cache.put(key, made)
         return made
 
     def _make_chart(

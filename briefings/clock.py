@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -83,6 +83,8 @@ class Clock:
 
     zone: ZoneInfo
     as_of: date | None = None
+    # One reading of the real clock (see `read`); None reads it at each call.
+    instant: datetime | None = field(default=None, compare=False)
 
     @property
     def replay(self) -> bool:
@@ -90,10 +92,23 @@ class Clock:
 
     def now(self) -> datetime:
         """The real instant, in this clock's zone (replay keeps the time of day real)."""
+        if self.instant is not None:
+            return self.instant
         return datetime.now(UTC).astimezone(self.zone)
+
+    def read(self) -> Clock:
+        """This clock held at one reading, so a run's local day, its time and its
+        delivery key all come from the same instant.
+
+        >>> held = Clock(ZoneInfo("UTC")).read()
+        >>> held.now() == held.now()
+        True
+        """
+        return replace(self, instant=datetime.now(UTC).astimezone(self.zone))
 
     def today(self) -> date:
         return self.as_of if self.as_of is not None else self.now().date()
 
     def with_zone(self, zone: ZoneInfo) -> Clock:
-        return Clock(zone, self.as_of)
+        held = self.instant.astimezone(zone) if self.instant is not None else None
+        return Clock(zone, self.as_of, held)

@@ -7,7 +7,6 @@ composed for one channel serves every channel that shares its day and zone.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -23,6 +22,7 @@ from briefings.document import (
     Section,
     SourceRef,
 )
+from briefings.lru import LRU
 from briefings.model import Event, OutcomeUpdate, Source
 from briefings.store import Store
 
@@ -348,7 +348,7 @@ class Composer:
         self.store = store
         self.size = size
         self.compositions = 0
-        self._cache: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+        self._cache: LRU[tuple[object, ...], Any] = LRU(size)
 
     def compose(
         self,
@@ -385,14 +385,12 @@ class Composer:
 
     def _cached(self, key: tuple[object, ...], clock: Clock, build: Callable[[], T]) -> T:
         full_key = (*key, clock.today(), clock.zone.key, clock.replay, self.store.revision())
-        if full_key in self._cache:
-            self._cache.move_to_end(full_key)
-            return self._cache[full_key]  # type: ignore[no-any-return]
+        found = self._cache.get(full_key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
         made = build()
         self.compositions += 1
-        self._cache[full_key] = made
-        if len(self._cache) > self.size:
-            self._cache.popitem(last=False)
+        self._cache.put(full_key, made)
         return made
 
     def _build(

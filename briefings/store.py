@@ -133,6 +133,14 @@ def add_dossier_place(db: Database) -> None:
     db.table("dossiers").add_column("place", str)
 
 
+@migrations()
+def create_command_syncs(db: Database) -> None:
+    # Which chat command set (by hash) was last synced to each scope, so a start that
+    # changed nothing does not sync again. Older versions made it on first use.
+    if not db["discord_sync"].exists():
+        db.table("discord_sync").create({"scope": str, "digest": str, "synced_at": str}, pk="scope")
+
+
 class StaleRevision(Exception):
     """Another writer changed the store between a change's check and its write."""
 
@@ -559,6 +567,15 @@ class Store:
         if slug is None:
             raise LookupError("the store holds no dossier; run `accord-bot store import FILE`")
         return slug
+
+    def synced_commands(self, scope: str) -> str | None:
+        """The hash of the command set last synced to `scope` (None: never)."""
+        rows = list(self.db["discord_sync"].rows_where("scope = ?", [scope]))
+        return str(rows[0]["digest"]) if rows else None
+
+    def record_synced_commands(self, scope: str, digest: str, synced_at: str) -> None:
+        row = {"scope": scope, "digest": digest, "synced_at": synced_at}
+        self.db.table("discord_sync").upsert(row, pk="scope")
 
     def info(self) -> DossierInfo:
         row = next(self.db.query("SELECT * FROM dossiers WHERE slug = ?", [self.dossier_slug]))

@@ -251,3 +251,12 @@ async def test_digest_preview_covers_the_channels_own_day(
     elsewhere = Caller("console", "console", "other", "tester", can_manage=True)
     plain = await harness.bot.dispatcher.handle_text("digest", elsewhere)
     assert plain.briefing is not None and plain.briefing.as_of.isoformat() == "2026-03-06"
+
+
+def test_a_run_reads_the_clock_once() -> None:
+    import inspect
+
+    from bot.scheduler import Scheduler
+
+    for method in (Scheduler._due_today, Scheduler._key, Scheduler._run, Scheduler._settle):
+        assert "datetime.now" not in inspect.getsource(method), method.__name__

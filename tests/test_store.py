@@ -293,6 +293,15 @@ def test_shipped_file_and_store_agree(store: Store) -> None:
     ]
 
 
+def test_the_command_sync_hashes_are_the_stores_own_table(db_location: str) -> None:
+    opened = Store.open(db_location)
+    assert opened.db["discord_sync"].exists()
+    assert opened.synced_commands("app:global") is None
+    opened.record_synced_commands("app:global", "abc", "2020-03-05T00:00:00+00:00")
+    assert opened.synced_commands("app:global") == "abc"
+    opened.close()
+
+
 def test_a_store_url_is_shown_without_its_password() -> None:
     url = "postgresql://accord:s3cret@db.internal:5433/accord"
     assert describe(url) == "postgresql://accord@db.internal:5433/accord"

@@ -63,7 +63,6 @@ MAX_CHOICES = 25
 ANSWER_WITHIN = 1.5
 # Always slow (a picture, a file): defer at once.
 DEFER_AT_ONCE = frozenset({"chart", "calendar"})
-SYNC_TABLE = "discord_sync"
 NONCE_LENGTH = 25
 RENDER_CACHE = 64
 # Long enough for discord.py's own waits (a 429 up to 30 s, 5xx back-off), then retry later.
@@ -107,24 +106,6 @@ def choices(values: Iterable[str]) -> list[app_commands.Choice[str]]:
 
 
 # -- command sync ledger -------------------------------------------------------------------
-
-
-class SyncLedger:
-    """Which command set (by hash) was last synced to each scope, kept in the store."""
-
-    def __init__(self, store: Store) -> None:
-        self.table = store.db.table(SYNC_TABLE)
-        if not self.table.exists():
-            columns = {"scope": str, "digest": str, "synced_at": str}
-            self.table.create(columns, pk="scope", if_not_exists=True)
-
-    def digest(self, scope: str) -> str | None:
-        rows = list(self.table.rows_where("scope = ?", [scope]))
-        return str(rows[0]["digest"]) if rows else None
-
-    def record(self, scope: str, digest: str) -> None:
-        synced_at = datetime.now(UTC).isoformat(timespec="seconds")
-        self.table.upsert({"scope": scope, "digest": digest, "synced_at": synced_at}, pk="scope")
 
 
 def commands_digest(payload: list[dict[str, Any]]) -> str:
@@ -365,12 +346,12 @@ class DiscordAdapter:
         app = self.client.application_id
         scope = f"{app}:guild:{guild_id}" if guild_id else f"{app}:global"
         digest = commands_digest(payload)
-        ledger = SyncLedger(self.store)
-        if ledger.digest(scope) == digest:
+        if self.store.synced_commands(scope) == digest:
             log.info("the /accord commands are unchanged; not syncing (%s)", scope)
             return False
         synced = await self.tree.sync(guild=guild)
-        ledger.record(scope, digest)
+        synced_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.store.record_synced_commands(scope, digest, synced_at)
         log.info("synced %d command(s) to %s", len(synced), scope)
         return True
 

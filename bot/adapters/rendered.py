@@ -3,11 +3,11 @@ thousands of channels, and each platform should render it once, not once per cha
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from briefings.document import Briefing
+from briefings.lru import LRU
 
 T = TypeVar("T")
 
@@ -26,16 +26,13 @@ class RenderCache(Generic[T]):
     def __init__(self, render: Callable[[Briefing], T], size: int = 32) -> None:
         self.render = render
         self.size = size
-        self._kept: OrderedDict[tuple[int, Hashable], tuple[Briefing, T]] = OrderedDict()
+        self._kept: LRU[tuple[int, Hashable], tuple[Briefing, T]] = LRU(size)
 
     def __call__(self, briefing: Briefing, extra: Hashable = None) -> T:
         key = (id(briefing), extra)
         hit = self._kept.get(key)
         if hit is not None and hit[0] is briefing:
-            self._kept.move_to_end(key)
             return hit[1]
         made = self.render(briefing)
-        self._kept[key] = (briefing, made)
-        if len(self._kept) > self.size:
-            self._kept.popitem(last=False)
+        self._kept.put(key, (briefing, made))
         return made

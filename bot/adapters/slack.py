@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +69,7 @@ from bot.settings import Settings
 from bot.subscriptions import Subscriptions
 from briefings.changes import FieldProblem
 from briefings.document import Briefing
+from briefings.lru import LRU
 from briefings.store import Store
 
 log = logging.getLogger(__name__)
@@ -393,9 +393,7 @@ class SlackAdapter:
         self.extra_routes: list[tuple[str, str, Any]] = []
         self._socket: AsyncSocketModeHandler | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._rendered: OrderedDict[tuple[int, bool], tuple[Briefing, list[Outgoing]]] = (
-            OrderedDict()
-        )
+        self._rendered: LRU[tuple[int, bool], tuple[Briefing, list[Outgoing]]] = LRU(RENDER_CACHE)
 
     def _oauth_options(self) -> dict[str, Any]:
         """AsyncApp's arguments for the OAuth install and per-workspace authorization."""
@@ -789,12 +787,9 @@ class SlackAdapter:
         key = (id(briefing), public)
         hit = self._rendered.get(key)
         if hit is not None and hit[0] is briefing:
-            self._rendered.move_to_end(key)
             return hit[1]
         messages = [outgoing(p, public=public) for p in message_payloads(briefing)]
-        self._rendered[key] = (briefing, messages)
-        if len(self._rendered) > RENDER_CACHE:
-            self._rendered.popitem(last=False)
+        self._rendered.put(key, (briefing, messages))
         return messages
 
     async def _upload(

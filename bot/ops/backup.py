@@ -16,6 +16,8 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot import ledger
+from bot.ledger import migrations as ledger_migrations
 from bot.subscriptions import migrations as subscription_migrations
 from briefings.database import Database as AnyDatabase
 from briefings.revisions import migrations as revision_migrations
@@ -33,7 +35,7 @@ class BackupError(Exception):
 
 def known_migrations() -> dict[str, set[str]]:
     """Migration names this version knows, by migration set."""
-    sets = (store_migrations, subscription_migrations, revision_migrations)
+    sets = (store_migrations, subscription_migrations, revision_migrations, ledger_migrations)
     return {m.name: {step.name for step in m._migrations} for m in sets}
 
 
@@ -128,18 +130,12 @@ def restore(backup_file: Path, db: Path) -> Path | None:
         db.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(db)) as target:
             source.backup(target)
-            if _has(target, "instances"):  # the processes that ran then are not running now
-                target.execute("DELETE FROM instances")
+            ledger.forget_instances(target)
             target.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [RESTORED_FROM, taken]
             )
             target.commit()
     return kept
-
-
-def _has(conn: sqlite3.Connection, table: str) -> bool:
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [table])
-    return found.fetchone() is not None
 
 
 def _set_aside(db: Path) -> Path | None:

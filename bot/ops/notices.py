@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot import ledger
 from bot.subscriptions import Subscription
 from briefings.database import Database
 
@@ -26,18 +27,9 @@ WORDS = {
 
 def last_delivery(db: Database, sub: Subscription) -> str | None:
     """`last delivery 2026-03-07 09:00 Europe/Berlin: delivered` (or why it was not)."""
-    if not db["deliveries"].exists():
+    row = ledger.latest(db, sub.id)
+    if row is None:
         return None
-    rows = list(
-        db.query(
-            "SELECT status, reason, updated_at, claimed_at FROM deliveries"
-            " WHERE subscription = ? ORDER BY claimed_at DESC, updated_at DESC LIMIT 1",
-            [sub.id],
-        )
-    )
-    if not rows:
-        return None
-    row = rows[0]
     stamp = row["updated_at"] or row["claimed_at"]
     local = datetime.fromisoformat(stamp).astimezone(ZoneInfo(sub.zone))
     status = str(row["status"])
