@@ -13,13 +13,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.forms import Form, form_for, submitted_fields
 from bot.history import history_lines
 from briefings.changes import Change as EngineChange
 from briefings.changes import ChangeRejected, Curator, FieldProblem
+from briefings.proposals import Origin
 from briefings.records import Item, dossier_slugs, item_key, record
 from briefings.revisions import Author
+
+if TYPE_CHECKING:
+    from bot.review import ReviewDesk
 
 ACTIONS = ("event", "outcome", "source", "correct")
 USAGE = {
@@ -130,16 +135,31 @@ REFUSAL = {
 class CurationDesk:
     """Curation for every platform: rights, forms, the text form and history."""
 
-    def __init__(self, curator: Curator, dossier_for: Callable[[str | None], str]) -> None:
+    def __init__(
+        self,
+        curator: Curator,
+        dossier_for: Callable[[str | None], str],
+        review: ReviewDesk | None = None,
+    ) -> None:
         self.curator = curator
         self.dossier_for = dossier_for
+        # Under ACCORD_REVIEW=required every change becomes a proposal there.
+        self.review = review
+        # Told when a change goes live (the alerts watcher looks at once).
+        self.on_live: Callable[[], None] = lambda: None
 
     def refusal(self, platform: str) -> Outcome:
         who = REFUSAL.get(platform, "curators")
         return Outcome(f"Only {who} can change the record; nothing was changed.", error=True)
 
     def handle(
-        self, command: CurateCommand, *, platform: str, author: Author, can_curate: bool
+        self,
+        command: CurateCommand,
+        *,
+        platform: str,
+        author: Author,
+        can_curate: bool,
+        origin: Origin | None = None,
     ) -> Outcome:
         dossier = self.dossier_for(command.dossier)
         known = dossier_slugs(self.curator.store.db)
@@ -156,7 +176,7 @@ class CurationDesk:
         change = EngineChange(
             command.action, dossier, author, command.fields, command.target, command.reason
         )
-        return self._apply(change)
+        return self._apply(change, origin or Origin(platform, "", ""))
 
     def open_form(
         self, action: str, target: str | None, dossier: str, reason: str | None = None
@@ -196,6 +216,7 @@ class CurationDesk:
         platform: str,
         author: Author,
         can_curate: bool,
+        origin: Origin | None = None,
     ) -> Outcome:
         """A form came back: rights again, then the change for the dossier the form names."""
         if not can_curate:
@@ -208,9 +229,11 @@ class CurationDesk:
             return Outcome(f"{target!r} is no longer in {dossier}; nothing was changed.")
         fields = submitted_fields(form, values)
         change = EngineChange(action, dossier, author, fields, target, values.get("reason"))
-        return self._apply(change)
+        return self._apply(change, origin or Origin(platform, "", ""))
 
-    def _apply(self, change: EngineChange) -> Outcome:
+    def _apply(self, change: EngineChange, origin: Origin) -> Outcome:
+        if self.review is not None:
+            return self.review.propose(change, origin)
         try:
             done = self.curator.apply(change)
         except ChangeRejected as err:
@@ -221,6 +244,7 @@ class CurationDesk:
                 error=True,
                 curated=True,
             )
+        self.on_live()
         return Outcome(f"{done.summary} in {change.dossier}.", curated=True)
 
     def history(self, dossier: str, item: str) -> Outcome:

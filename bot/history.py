@@ -38,10 +38,10 @@ def revision_lines(revision: Revision, *, fields: bool = True) -> list[str]:
     when = revision.at.strftime("%Y-%m-%d %H:%M UTC")
     change = revision.change
     why = f" (why: {revision.reason})" if revision.reason else ""
-    lines = [
-        f"#{revision.revision} {when}, {revision.author.label}: "
-        f"{change.verb} {change.kind} {change.item}{why}"
-    ]
+    who = revision.author.label
+    if revision.approver is not None:
+        who += f", approved by {revision.approver.label}"
+    lines = [f"#{revision.revision} {when}, {who}: {change.verb} {change.kind} {change.item}{why}"]
     if fields and change.verb == "changed":
         lines += [
             f"  {name}: {_value(old)} → {_value(new)}"

@@ -28,12 +28,14 @@ from bot.ops.metered import MeteredDispatcher
 from bot.ops.metrics import Metrics
 from bot.ops.notices import PauseNotices
 from bot.persist import BUSY_TIMEOUT_MS
+from bot.review import ReviewDesk
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.subscriptions import Subscriptions
 from briefings.changes import Curator
 from briefings.clock import Clock, parse_day
 from briefings.compose import Composer
+from briefings.proposals import Proposals
 from briefings.store import Store
 
 log = logging.getLogger("accord")
@@ -63,9 +65,12 @@ def _artifacts(store: Store) -> ArtifactMaker | None:
     return made
 
 
-def curation_desk(store: Store) -> CurationDesk:
-    """Curation on the store; a change names its dossier, else the store's current one."""
-    return CurationDesk(Curator(store), lambda slug: slug or store.dossier_slug)
+def curation_desk(store: Store, review: bool = False) -> CurationDesk:
+    """Curation on the store; a change names its dossier, else the store's current one.
+    With `review`, every change becomes a proposal for a second curator."""
+    curator = Curator(store)
+    desk = ReviewDesk(curator, Proposals(store.db)) if review else None
+    return CurationDesk(curator, lambda slug: slug or store.dossier_slug, desk)
 
 
 def _platform_adapters(settings: Settings, dispatcher: Dispatcher, store: Store) -> list[Adapter]:
@@ -102,7 +107,7 @@ class Bot:
             lambda: Clock(default_zone, as_of),
             artifacts=artifacts,
             metrics=self.metrics,
-            curation=curation_desk(self.store),
+            curation=curation_desk(self.store, review=settings.accord_review == "required"),
             default_dossier=settings.accord_dossier,
         )
         self.adapters = _platform_adapters(settings, self.dispatcher, self.store)

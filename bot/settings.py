@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     slack_curator_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Discord role ids or names whose members may curate (besides Manage Server).
     discord_curator_roles: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Two-person review: `required` makes every curated change a proposal, posted to the
+    # review channel (a channel id) of the platform it came from.
+    accord_review: Literal["off", "required"] = "off"
+    discord_review_channel: str | None = None
+    slack_review_channel: str | None = None
 
     # Delivery: how many posts may be in flight at once per platform, and per second.
     delivery_concurrency: int = 20

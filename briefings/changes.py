@@ -17,13 +17,21 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from briefings.curation import Problem, check_item, check_links
 from briefings.model import Deadline, Dossier, Event, Source
-from briefings.records import Item, Record, dossier_slugs, item_key, live_dossier, record
+from briefings.records import (
+    Item,
+    Record,
+    dossier_slugs,
+    item_key,
+    live_dossier,
+    record,
+    records,
+)
 from briefings.revisions import Author, ItemChange
 from briefings.store import StaleRevision, Store
 
@@ -199,19 +207,44 @@ class Curator:
             self._live[slug] = (revision, dossier)
         return dossier
 
-    def apply(self, change: Change) -> Applied:
+    def apply(
+        self,
+        change: Change,
+        *,
+        expect: Expected | None = None,
+        approver: Author | None = None,
+        within: Callable[[int], None] | None = None,
+    ) -> Applied:
         """Check the change against the live dossier and store it with its revision.
 
-        Raises ChangeRejected (nothing stored) when any rule fails.
+        `expect`: the item must still be as it was when the change was proposed (else
+        BaseChanged); `approver` goes in the revision; `within(revision)` runs in the
+        write's transaction. Raises ChangeRejected (nothing stored) when any rule fails.
         """
         for _ in range(3):
             try:
-                return self._apply(change)
+                prepared = self._prepare(change, expect)
+                revision = self.store.write_change(
+                    prepared.dossier,
+                    change.author,
+                    change.reason,
+                    [*prepared.added, prepared.change],
+                    based_on=prepared.based_on,
+                    approver=approver,
+                    within=within,
+                )
             except StaleRevision:
                 continue  # another writer came first: check again against its state
+            self._live[change.dossier] = (revision, prepared.dossier)
+            return Applied(revision, prepared.change.kind, prepared.change.item, prepared.change)
         raise _reject("dossier", "the store is busy with other changes; try again")
 
-    def _apply(self, change: Change) -> Applied:
+    def preview(self, change: Change) -> Applied:
+        """What the change would do (revision 0), checked by every rule, storing nothing."""
+        prepared = self._prepare(change, None)
+        return Applied(0, prepared.change.kind, prepared.change.item, prepared.change)
+
+    def _prepare(self, change: Change, expect: Expected | None) -> _Prepared:
         based_on = self.store.revision()
         dossier = self.live(change.dossier)
         if dossier is None:
@@ -219,6 +252,10 @@ class Curator:
             raise _reject("dossier", f"no dossier {change.dossier!r} (dossiers: {known})")
         if change.action not in ACTIONS:
             raise _reject("action", f"unknown change {change.action!r} ({', '.join(ACTIONS)})")
+        if expect is not None:
+            now = records(dossier).get((expect.kind, expect.item))
+            if now != expect.before:
+                raise BaseChanged(expect, now)
         updated, prefix, old, new = _updated(dossier, change)
         # Links are checked for the item changed; the rest were checked when stored.
         changed = [new] if isinstance(new, Event) else []
@@ -230,19 +267,46 @@ class Curator:
         after = record(new)
         if before == after:
             raise _reject("fields", "nothing to change: the values given are the current ones")
-        item_change = ItemChange(kind, item_id, before, after)
         had = {s.id for s in dossier.sources}
         # A source the form gave by its URL goes in the same revision, before its citer.
-        added = [
+        added = tuple(
             ItemChange("source", s.id, None, record(s))
             for s in updated.sources
             if s.id not in had and kind != "source"
-        ]
-        revision = self.store.write_change(
-            updated, change.author, change.reason, [*added, item_change], based_on=based_on
         )
-        self._live[change.dossier] = (revision, updated)
-        return Applied(revision, kind, item_id, item_change)
+        return _Prepared(updated, based_on, ItemChange(kind, item_id, before, after), added)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    dossier: Dossier  # the dossier with the change made
+    based_on: int  # the store revision it was checked against
+    change: ItemChange
+    added: tuple[ItemChange, ...]  # new sources the change brings
+
+
+@dataclass(frozen=True)
+class Expected:
+    """An item as a proposal found it (`before` None: it did not exist yet)."""
+
+    kind: str
+    item: str
+    before: Record | None
+
+
+class BaseChanged(ChangeRejected):
+    """The item changed since the change was proposed: it is not applied over the newer
+    version."""
+
+    def __init__(self, expected: Expected, now: Record | None) -> None:
+        self.expected = expected
+        self.now = now
+        what = "was added" if expected.before is None else "changed"
+        if expected.before is not None and now is None:
+            what = "was removed"
+        super().__init__(
+            [FieldProblem(expected.kind, f"{expected.item} {what} since this was proposed")]
+        )
 
 
 def apply_change(store: Store, change: Change) -> Applied:

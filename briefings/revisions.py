@@ -53,6 +53,14 @@ def create_revisions(db: Database) -> None:
     db.table("revisions").create_index(["dossier", "revision"])
 
 
+@migrations()
+def add_approvers(db: Database) -> None:
+    # Under two-person review a change names who proposed it (the author) and who
+    # approved it.
+    for column in ("approver_platform", "approver_id", "approver_name"):
+        db.table("revisions").add_column(column, str)
+
+
 @dataclass(frozen=True)
 class Author:
     """Who made a change: a platform, its user id and the name shown there.
@@ -96,6 +104,24 @@ class ItemChange:
             return "added"
         return "removed" if self.after is None else "changed"
 
+    @property
+    def what(self) -> str:
+        """added, removed, outcome (an update recorded on a deadline) or corrected.
+
+        >>> ItemChange("deadline", "d", {"outcome": []}, {"outcome": [{}]}).what
+        'outcome'
+        """
+        if self.verb != "changed":
+            return self.verb
+        before, after = self.before or {}, self.after or {}
+        earlier, later = before.get("outcome") or [], after.get("outcome") or []
+        same_rest = {k: v for k, v in before.items() if k != "outcome"} == {
+            k: v for k, v in after.items() if k != "outcome"
+        }
+        if self.kind == "deadline" and same_rest and len(later) == len(earlier) + 1:
+            return "outcome"
+        return "corrected"
+
 
 @dataclass(frozen=True)
 class Revision:
@@ -107,6 +133,7 @@ class Revision:
     reason: str | None
     dossier: str
     change: ItemChange
+    approver: Author | None = None
 
     @property
     def item(self) -> str:
@@ -133,6 +160,7 @@ def add(
     changes: Sequence[ItemChange],
     *,
     at: datetime | None = None,
+    approver: Author | None = None,
 ) -> None:
     """Append the rows of one revision (inside the caller's transaction); one import of
     several dossiers adds to the same revision once per dossier."""
@@ -154,6 +182,9 @@ def add(
             "item": change.item,
             "before": _json(change.before),
             "after": _json(change.after),
+            "approver_platform": approver.platform if approver else None,
+            "approver_id": approver.user_id if approver else None,
+            "approver_name": approver.name if approver else None,
         }
         for seq, change in enumerate(changes, start)
     )
@@ -172,6 +203,9 @@ def _revision(row: dict[str, Any]) -> Revision:
             json.loads(row["before"]) if row["before"] is not None else None,
             json.loads(row["after"]) if row["after"] is not None else None,
         ),
+        approver=Author(row["approver_platform"], row["approver_id"], row["approver_name"] or "")
+        if row.get("approver_id")
+        else None,
     )
 
 
@@ -204,6 +238,41 @@ def log(db: Database, *, dossier: str | None = None, limit: int | None = None) -
         [*numbers, *params],
     )
     return [_revision(row) for row in rows]
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def corrections(db: Database, dossier: str, start: datetime, end: datetime) -> list[Revision]:
+    """Items corrected in `dossier` from `start` (included) to `end`, oldest first: changes
+    to an item that was already there, other than a new outcome update of a deadline."""
+    rows = db.query(
+        "SELECT * FROM revisions WHERE dossier = ? AND at >= ? AND at < ?"
+        " AND before IS NOT NULL AND after IS NOT NULL ORDER BY revision, seq",
+        [dossier, _moment(start), _moment(end)],
+    )
+    return [r for r in map(_revision, rows) if r.change.what == "corrected"]
+
+
+def after(db: Database, revision: int, *, limit: int = 500) -> list[Revision]:
+    """The rows of the revisions after `revision`, oldest first (at most `limit`)."""
+    rows = db.query(
+        "SELECT * FROM revisions WHERE revision > ? ORDER BY revision, seq LIMIT ?",
+        [revision, limit],
+    )
+    return [_revision(row) for row in rows]
+
+
+def first_since(db: Database, moment: datetime) -> int:
+    """The number before the first revision made at or after `moment` (the latest one
+    when none was)."""
+    row = next(
+        iter(db.query("SELECT min(revision) AS n FROM revisions WHERE at >= ?", [_moment(moment)]))
+    )
+    if row["n"] is None:
+        return latest_revision(db)
+    return int(row["n"]) - 1
 
 
 def latest_revision(db: Database) -> int:

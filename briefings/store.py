@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -420,11 +420,15 @@ class Store:
         changes: Sequence[revisions.ItemChange],
         *,
         based_on: int | None = None,
+        approver: revisions.Author | None = None,
+        within: Callable[[int], None] | None = None,
     ) -> int:
         """Store a dossier's new state and the revision that explains it, all or nothing.
 
         `based_on` is the revision the change was checked against: if another writer came
-        first, StaleRevision is raised and nothing is written."""
+        first, StaleRevision is raised and nothing is written. `within(revision)` runs in
+        the same transaction (an approval marks its proposal there); whatever it raises
+        undoes the whole write."""
         kinds = {(c.kind, c.verb) for c in changes}
         only: str | None = None
         if len(changes) == 1 and changes[0].kind == "event":
@@ -443,8 +447,12 @@ class Store:
                 _insert(self.db, "sources", _rows(Dossier(dossier.info, (source,)), "sources", {}))
             else:
                 self._replace(dossier, revision, only=only)
-            revisions.add(self.db, revision, author, reason, dossier.info.slug, changes)
+            revisions.add(
+                self.db, revision, author, reason, dossier.info.slug, changes, approver=approver
+            )
             self._set_meta("revision", str(revision))
+            if within is not None:
+                within(revision)
         self._revision = (revision, time.monotonic() + self._revision_ttl)
         return revision
 

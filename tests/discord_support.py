@@ -119,6 +119,7 @@ async def running_bot(
     store: Store | None = None,
     registry: Registry | None = None,
     metered: bool = False,
+    review: bool = False,
     **settings: Any,
 ) -> AsyncIterator[Bot]:
     """A fake Discord and the real adapter connected to it, with a store in tmp_path."""
@@ -134,7 +135,7 @@ async def running_bot(
         lambda: clock,
         desk=desk,
         artifacts=FixedArtifacts(),
-        curation=curation_desk(store),
+        curation=curation_desk(store, review=review),
         registry=registry or SPECS,
     )
     adapter = DiscordAdapter(

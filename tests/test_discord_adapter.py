@@ -53,6 +53,7 @@ SUBCOMMANDS = {
     "calendar",
     "curate",
     "history",
+    "review",
     "help",
 }
 

@@ -139,6 +139,8 @@ async def test_every_subcommand_answers(
         assert not fake.views
     elif name == "history":
         assert not public and "#1 " in shown and "file:doha-2020.yaml" in shown
+    elif name == "review":  # this bot applies changes at once
+        assert not public and "Review is off" in shown
     else:  # chart, calendar without the artifact maker
         assert not public and "not available" in shown
 

@@ -45,9 +45,19 @@ from bot.adapters.discord_embeds import (
 from bot.adapters.discord_embeds import message_payloads as briefing_payloads
 from bot.adapters.discord_forms import CurationModal, ReopenView
 from bot.adapters.discord_gateway import GatewayState
+from bot.adapters.discord_review import DiscordReview
 from bot.adapters.discord_tree import Completer, build_group
 from bot.adapters.rendered import RenderCache
-from bot.commands import Caller, Command, CommandError, Dispatcher, Reply, author_of, reply_for
+from bot.commands import (
+    Caller,
+    Command,
+    CommandError,
+    Dispatcher,
+    Reply,
+    author_of,
+    origin_of,
+    reply_for,
+)
 from bot.delivery import Attachment, PostResult, Target
 from bot.forms import Form
 from bot.settings import Settings
@@ -232,6 +242,10 @@ class DiscordAdapter:
         self.tree.add_command(build_group(self, _group_description(store), dispatcher.registry))
         self.tree.error(self._on_tree_error)
         self.poster = DiscordPoster(self.client)
+        review = dispatcher.curation.review if dispatcher.curation is not None else None
+        self.review: DiscordReview | None = None
+        if review is not None and settings.discord_review_channel:
+            self.review = DiscordReview(self, review, settings.discord_review_channel)
         self.synced: bool | None = None  # whether the last start synced the commands
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
@@ -403,6 +417,7 @@ class DiscordAdapter:
             platform="discord",
             author=author_of(caller),
             can_curate=caller.can_curate,
+            origin=origin_of(caller),
         )
         reply = reply_for(outcome)
         text = escape(reply.text or "Done.") if reply.curated else reply.text or "Done."

@@ -53,13 +53,16 @@ from bot.adapters import AdapterError
 from bot.adapters.rendered import RenderCache
 from bot.adapters.slack_blocks import Payload, escape, message_payloads, reply_text, text_payload
 from bot.adapters.slack_forms import CALLBACK_ID, field_errors, modal, submitted
+from bot.adapters.slack_review import SlackReview
 from bot.commands import (
+    CURATING,
     MANAGING,
     Caller,
     CommandError,
     Dispatcher,
     Reply,
     author_of,
+    origin_of,
     parse_text,
     reply_for,
 )
@@ -394,6 +397,13 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self._session: aiohttp.ClientSession | None = None
         self._rendered: LRU[tuple[int, bool], tuple[Briefing, list[Outgoing]]] = LRU(RENDER_CACHE)
+        review = dispatcher.curation.review if dispatcher.curation is not None else None
+        if review is not None and settings.slack_review_channel:
+            SlackReview(self, review, settings.slack_review_channel)
+
+    def session(self) -> aiohttp.ClientSession | None:
+        """The pooled HTTP session the Web API calls share (None before start)."""
+        return self._session
 
     def _oauth_options(self) -> dict[str, Any]:
         """AsyncApp's arguments for the OAuth install and per-workspace authorization."""
@@ -609,7 +619,7 @@ class SlackAdapter:
         except CommandError as err:
             return Reply.failure(err.message, err.usage)
         manage = parsed.name in MANAGING and await self.can_manage(command, client)
-        curate = parsed.name == "curate" and await self.can_curate(
+        curate = parsed.name in CURATING and await self.can_curate(
             str(command.get("user_id") or ""), str(command.get("team_id") or ""), client
         )
         caller = self.caller(command, can_manage=manage, can_curate=curate)
@@ -717,6 +727,7 @@ class SlackAdapter:
             platform=PLATFORM,
             author=author_of(caller),
             can_curate=caller.can_curate,
+            origin=origin_of(caller),
         )
         reply = reply_for(outcome)
         if reply.error:

@@ -6,7 +6,7 @@ and the `Dispatcher` that turns a Command into a `Reply`. Nothing here imports a
 platform.
 """
 
-from bot.commands.curate import author_of, reply_for  # registers curate and history
+from bot.commands.curate import author_of, origin_of, reply_for  # registers curate and history
 from bot.commands.handlers import (
     APOLOGY,
     MAX_PAGE,
@@ -27,9 +27,12 @@ USAGE: dict[str, str] = {name: e.usage for name, e in SPECS.entries.items()}
 SUBCOMMANDS = SPECS.names
 DESCRIPTIONS: dict[str, str] = {name: e.help for name, e in SPECS.entries.items()}
 MANAGING = managing()
+# The subcommands whose callers' curator rights are looked up (curate, review).
+CURATING = managing(audience=Audience.CURATORS)
 
 __all__ = [
     "APOLOGY",
+    "CURATING",
     "DESCRIPTIONS",
     "MANAGING",
     "MAX_PAGE",
@@ -53,6 +56,7 @@ __all__ = [
     "from_options",
     "help_text",
     "managing",
+    "origin_of",
     "parse_offsets",
     "parse_text",
     "parse_time",

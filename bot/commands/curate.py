@@ -4,11 +4,13 @@ option, and the dossier. Both reach the curation desk as the same `CurateCommand
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.commands.model import Caller, Command, Reply
 from bot.commands.spec import Audience, CommandError, Param, Spec, register
 from bot.forms import FIELDS, REASON
+from briefings.proposals import Origin
 from briefings.revisions import Author
 
 if TYPE_CHECKING:  # the curation desk (and PyYAML) load with the bot, not with `brief`
@@ -19,6 +21,10 @@ ACTIONS = ("event", "outcome", "source", "correct")
 
 CURATE_USAGE = "/accord curate event|outcome <deadline>|source|correct <id> [key:value ...]"
 HISTORY_USAGE = "/accord history <event-id or deadline-slug>"
+REVIEW_USAGE = (
+    '/accord review  |  /accord review approve N  |  /accord review reject N reason:"..."'
+)
+REVIEW_ACTIONS = ("list", "approve", "reject")
 FIELD_NAMES = tuple(
     dict.fromkeys([f.name for form in FIELDS.values() for f in form if f.name != "id"] + [REASON])
 )
@@ -33,6 +39,10 @@ ITEM = Param(
 
 def author_of(caller: Caller) -> Author:
     return Author(caller.platform, caller.user, caller.name or caller.user)
+
+
+def origin_of(caller: Caller) -> Origin:
+    return Origin(caller.platform, caller.workspace, caller.channel)
 
 
 def reply_for(outcome: Outcome) -> Reply:
@@ -87,8 +97,14 @@ async def curate(dispatcher: Dispatcher, command: Command, caller: Caller) -> Re
         parsed = _curate_command(dict(command.extra))
     except CurateSyntaxError as err:
         return Reply.failure(str(err), CURATE_USAGE)
+    if parsed.dossier is None:  # the channel's own dossier
+        parsed = replace(parsed, dossier=dispatcher.dossier_of(caller))
     outcome = _desk(dispatcher).handle(
-        parsed, platform=caller.platform, author=author_of(caller), can_curate=caller.can_curate
+        parsed,
+        platform=caller.platform,
+        author=author_of(caller),
+        can_curate=caller.can_curate,
+        origin=origin_of(caller),
     )
     return reply_for(outcome)
 
@@ -97,11 +113,52 @@ async def history(dispatcher: Dispatcher, command: Command, caller: Caller) -> R
     from bot.curating import CurateCommand
 
     extra = dict(command.extra)
-    parsed = CurateCommand("history", target=str(extra["id"]), dossier=extra.get("dossier"))
+    dossier = extra.get("dossier") or dispatcher.dossier_of(caller)
+    parsed = CurateCommand("history", target=str(extra["id"]), dossier=dossier)
     outcome = _desk(dispatcher).handle(
         parsed, platform=caller.platform, author=author_of(caller), can_curate=caller.can_curate
     )
     return reply_for(outcome)
+
+
+async def review(dispatcher: Dispatcher, command: Command, caller: Caller) -> Reply:
+    from bot.curating import Outcome
+
+    desk = _desk(dispatcher).review
+    if desk is None:
+        return Reply.failure("Review is off on this bot: changes go live at once.")
+    extra = dict(command.extra)
+    action = str(extra.get("action") or "list")
+    number = extra.get("number")
+    who = author_of(caller)
+    if action == "list":
+        if not caller.can_curate:
+            return reply_for(Outcome(desk_refusal(caller.platform), error=True))
+        return reply_for(desk.listing(extra.get("dossier")))
+    if not isinstance(number, int):
+        return Reply.failure(f"`review {action}` needs the proposal's number.", REVIEW_USAGE)
+    if action == "approve":
+        outcome = desk.approve(number, who, can_curate=caller.can_curate)
+    else:
+        outcome = desk.reject(number, who, extra.get("reason"), can_curate=caller.can_curate)
+    return reply_for(outcome)
+
+
+def desk_refusal(platform: str) -> str:
+    from bot.review import _refusal
+
+    return _refusal(platform)
+
+
+def _number(text: str) -> int:
+    digits = text.removeprefix("#")
+    if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) < 2**31:
+        raise CommandError(f"{digits[:20]!r} is not a proposal number.", REVIEW_USAGE)
+    return int(digits)
+
+
+def _is_number(word: str) -> bool:
+    return word.removeprefix("#").isdigit()
 
 
 register(
@@ -132,5 +189,34 @@ register(
         HISTORY_USAGE,
         history,
         params=(Param(**{**ITEM.__dict__, "required": True}), DOSSIER),
+    )
+)
+register(
+    Spec(
+        "review",
+        "Proposed changes waiting for a second curator: list, approve or reject them",
+        REVIEW_USAGE,
+        review,
+        params=(
+            Param(
+                "action",
+                "list, approve or reject",
+                choices=REVIEW_ACTIONS,
+                default="list",
+                accepts=lambda word: word.lower() in REVIEW_ACTIONS,
+            ),
+            Param(
+                "number",
+                "The proposal's number",
+                kind=int,
+                convert=_number,
+                accepts=_is_number,
+                minimum=1,
+            ),
+            Param("reason", "Why it is rejected", positional=False),
+            DOSSIER,
+        ),
+        audience=Audience.CURATORS,
+        examples=("/accord review",),
     )
 )

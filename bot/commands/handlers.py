@@ -550,9 +550,9 @@ register(
 )
 
 
-def managing(registry: Registry = SPECS) -> tuple[str, ...]:
-    """The subcommands only channel managers may run."""
-    return tuple(dict.fromkeys(s.key for s in registry.specs() if s.audience is Audience.MANAGERS))
+def managing(registry: Registry = SPECS, audience: Audience = Audience.MANAGERS) -> tuple[str, ...]:
+    """The subcommands only channel managers (or another `audience`) may run."""
+    return tuple(dict.fromkeys(s.key for s in registry.specs() if s.audience is audience))
 
 
 def help_text(

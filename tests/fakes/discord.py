@@ -206,6 +206,9 @@ class FakeDiscord:
         self.ready_gate: asyncio.Event | None = None
         self.resumed = 0
         self.dm_channels: dict[str, str] = {}  # user id -> DM channel id
+        self.posted_ids: dict[str, set[str]] = {}  # channel -> ids of the messages posted
+        self.edits: list[tuple[str, str, dict[str, Any]]] = []  # PATCHed channel messages
+        self.full_messages: dict[str, dict[str, Any]] = {}  # message objects posted, by id
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -236,6 +239,7 @@ class FakeDiscord:
         r.add_patch(API + "/webhooks/{app}/{token}/messages/{message}", self._edit)
         r.add_delete(API + "/webhooks/{app}/{token}/messages/{message}", self._delete)
         r.add_post(API + "/channels/{channel}/messages", self._channel_message)
+        r.add_patch(API + "/channels/{channel}/messages/{message}", self._edit_channel_message)
         r.add_post(API + "/users/@me/channels", self._open_dm)
         r.add_get("/gateway", self._gateway)
         self._runner = web.AppRunner(app, access_log=None)
@@ -771,8 +775,23 @@ class FakeDiscord:
             for earlier in posted:
                 if earlier.get("nonce") == nonce:
                     return self._json(self._message(channel, earlier, []))
-        posted.append({**payload, "_files": recorded.files})
-        return self._json(self._message(channel, payload, recorded.files))
+        message = self._message(channel, payload, recorded.files)
+        posted.append({**payload, "_files": recorded.files, "_id": message["id"]})
+        self.posted_ids.setdefault(channel, set()).add(message["id"])
+        self.full_messages[message["id"]] = message
+        return self._json(message)
+
+    async def _edit_channel_message(self, request: web.Request) -> web.Response:
+        """PATCH a message the bot posted: recorded in `edits` as (channel, message, payload)."""
+        channel, message = request.match_info["channel"], request.match_info["message"]
+        recorded: Recorded = self._current[id(request)]
+        payload = recorded.json or {}
+        if message not in self.posted_ids.get(channel, set()):
+            return self._error(404, 10008, "Unknown Message")
+        if invalid := self._invalid(payload):
+            return invalid
+        self.edits.append((channel, message, payload))
+        return self._json({**self._message(channel, payload, []), "id": message})
 
     # -- gateway -------------------------------------------------------------------------
 

@@ -91,6 +91,7 @@ class FakeSlack:
     faults: list[Fault] = field(default_factory=list)
     views: list[OpenedView] = field(default_factory=list)  # views.open calls accepted
     ephemeral: list[Posted] = field(default_factory=list)  # chat.postEphemeral
+    updates: list[Posted] = field(default_factory=list)  # chat.update calls accepted
     expired_triggers: set[str] = field(default_factory=set)
     port: int = 0
     # Seconds to hold the answer to an accepted chat.postMessage (the message is already
@@ -306,6 +307,14 @@ class FakeSlack:
         ts = f"1583400000.{next(self._ts):06d}"
         self.messages.append(Posted(channel, ts, params))
         return {"channel": channel, "ts": ts, "message": {"text": params.get("text")}}
+
+    def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Like Slack: the message must exist (channel and ts of a chat.postMessage)."""
+        channel, ts = str(params.get("channel") or ""), str(params.get("ts") or "")
+        if not any(m.channel == channel and m.ts == ts for m in self.messages):
+            raise SlackFault("message_not_found")
+        self.updates.append(Posted(channel, ts, params))
+        return {"channel": channel, "ts": ts, "text": params.get("text")}
 
     def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         """Like Slack: a trigger_id and a modal view are required; the view comes back."""
