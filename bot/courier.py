@@ -107,17 +107,20 @@ class Courier:
         attachment: Attachment | None = None,
         *,
         patience: float | None = None,
+        kind: str | None = None,
     ) -> str:
         """Claim `key` and post; returns the ledger status (or `duplicate` if claimed before).
 
         A store that refuses the claim (locked, full) is asked again with back-off for
         `patience` seconds; only then is the post given up, as `store-unavailable`.
+        `kind` is what the ledger records (default: the subscription's kind; `alert`).
         """
         if self.platform_stopped(sub.platform) or self.closing:
             return "skipped"
+        recorded = kind or sub.kind
         try:
             claimed = await written(
-                lambda: self.ledger.claim(key, sub.id, sub.kind, local_date),
+                lambda: self.ledger.claim(key, sub.id, recorded, local_date),
                 f"the claim of {key}",
                 patience=patience,
             )
@@ -279,6 +282,10 @@ class Courier:
     def status(self, key: str) -> str | None:
         """What became of the delivery `key` (None: never claimed)."""
         return self.ledger.status(key)
+
+    def known(self, keys: list[str]) -> set[str]:
+        """The delivery keys already claimed, by any process."""
+        return self.ledger.known(keys)
 
     def orphans(self) -> list[Claim]:
         """Claims left in flight by processes that are no longer running."""

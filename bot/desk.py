@@ -23,7 +23,9 @@ def _when(moment: datetime, zone: str) -> str:
 
 
 def describe_subscription(sub: Subscription, next_run: datetime | None) -> str:
-    if sub.kind == "digest":
+    if sub.kind == "alerts":
+        what = "alerts: each new event, outcome and correction as it goes live"
+    elif sub.kind == "digest":
         what = f"daily digest at {sub.at:%H:%M} {sub.zone}" + (
             " with the chart" if sub.with_chart else ""
         )
@@ -56,11 +58,17 @@ async def _written(write: Callable[[], T]) -> T:
 
 class Desk:
     def __init__(
-        self, subscriptions: Subscriptions, scheduler: Scheduler, default_zone: str
+        self,
+        subscriptions: Subscriptions,
+        scheduler: Scheduler,
+        default_zone: str,
+        revision: Callable[[], int] = lambda: 0,
     ) -> None:
         self.subscriptions = subscriptions
         self.scheduler = scheduler
         self.default_zone = default_zone
+        # The store's revision now: alerts start after it (no backlog).
+        self.revision = revision
 
     async def subscribe(self, caller: Caller, command: Command) -> str:
         kind = command.sub_kind or "digest"
@@ -82,6 +90,7 @@ class Desk:
                 offsets=command.offsets,
                 include_passed=command.include_passed,
                 with_chart=command.with_chart,
+                revision=self.revision(),
             )
         )
         self.scheduler.schedule(sub)
@@ -116,7 +125,7 @@ class Desk:
     async def unsubscribe(self, caller: Caller, kind: str, dossier: str | None) -> str:
         """Stop the channel's subscriptions of `kind` (all: both kinds) to `dossier`, or to
         every dossier when none is named."""
-        kinds = ("digest", "reminders") if kind == "all" else (kind,)
+        kinds = ("digest", "reminders", "alerts") if kind == "all" else (kind,)
         removed = await _written(
             lambda: self.subscriptions.remove(
                 caller.platform, caller.workspace, caller.channel, kinds, dossier

@@ -24,6 +24,7 @@ from briefings.database import Database, apply_migrations
 
 IN_FLIGHT = ("claimed", "interrupted")
 HEARTBEAT_STALE = timedelta(seconds=30)
+KEYS_PER_QUERY = 500  # well under SQLite's limit of bound parameters
 
 
 migrations = Migrations("accord-ledger")
@@ -168,6 +169,16 @@ class Ledger:
     def status(self, key: str) -> str | None:
         rows = list(self.db.query("SELECT status FROM deliveries WHERE key = ?", [key]))
         return str(rows[0]["status"]) if rows else None
+
+    def known(self, keys: list[str]) -> set[str]:
+        """Which of these delivery keys were ever claimed (by any process)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = keys[start : start + KEYS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.query(f"SELECT key FROM deliveries WHERE key IN ({marks})", chunk)
+            found.update(str(row["key"]) for row in rows)
+        return found
 
     def counts(self) -> dict[str, int]:
         rows = self.db.query("SELECT status, count(*) AS n FROM deliveries GROUP BY status")

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from bot.adapters import AdapterError
 from bot.adapters.console import ConsoleAdapter
+from bot.alerts import Alerts
 from bot.commands import ArtifactMaker, Dispatcher
 from bot.courier import Courier
 from bot.curating import CurationDesk
@@ -131,7 +132,18 @@ class Bot:
             grace=timedelta(hours=settings.digest_grace_hours),
             artifacts=artifacts,
         )
-        self.dispatcher.desk = Desk(self.subscriptions, self.scheduler, settings.accord_tz)
+        self.dispatcher.desk = Desk(
+            self.subscriptions, self.scheduler, settings.accord_tz, revision=self.store.revision
+        )
+        self.alerts = Alerts(
+            self.store, self.subscriptions, self.courier, lambda: Clock(ZoneInfo("UTC"), as_of)
+        )
+        self.scheduler.alerts = self.alerts
+        curation = self.dispatcher.curation
+        if curation is not None:
+            curation.on_live = self.alerts.poke
+            if curation.review is not None:
+                curation.review.on_live = self.alerts.poke
         self._started: list[Adapter] = []
         self.courier.observe = self.metrics.post
         self.courier.confirm_through = backup.confirm_through(self.store.db)
@@ -207,6 +219,9 @@ class Bot:
         adapters and store close. Fits Docker's default 10 s stop."""
         self.courier.closing = True
         await self.scheduler.stop(timeout=STOP_GRACE)
+        curation = self.dispatcher.curation
+        if curation is not None and curation.review is not None:
+            await curation.review.settled()
         await self.notices.drain()
         for adapter in reversed(self._started):
             await adapter.stop()

@@ -23,6 +23,8 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.alerts import KIND as ALERT
+from bot.alerts import Alerts
 from bot.commands import ArtifactMaker
 from bot.courier import Courier
 from bot.delivery import Attachment
@@ -41,6 +43,7 @@ SWEEP_SECONDS = 15
 # Deliveries of one slot started at a time: enough to keep every platform's lane busy,
 # few enough that a slot of 10,000 channels does not hold 10,000 tasks.
 FANOUT_WINDOW = 256
+ALERTS = "alerts"
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class Scheduler:
         self._window = asyncio.Semaphore(FANOUT_WINDOW)
         self._stopping = False
         self._catching_up: asyncio.Future[None] | None = None
+        # Posts each change as it goes live (bot.alerts); None: no alerts.
+        self.alerts: Alerts | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -114,10 +119,14 @@ class Scheduler:
             next_run_time=datetime.now(UTC),
         )
         self._catching_up = asyncio.ensure_future(self.catch_up())
+        if self.alerts is not None:
+            self.alerts.start(self.aps)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop firing jobs, let in-flight posts finish (or record them), retire."""
         self._stopping = True
+        if self.alerts is not None:
+            self.alerts.stop()
         if self._catching_up is not None:
             self._catching_up.cancel()
         if self.aps.running:
@@ -148,7 +157,10 @@ class Scheduler:
     # -- jobs ----------------------------------------------------------------------------
 
     def schedule(self, sub: Subscription) -> None:
-        """Make sure the job of the subscription's slot exists (idempotent)."""
+        """Make sure the job of the subscription's slot exists (idempotent). Alerts have
+        no time of day: the alerts watcher posts them."""
+        if sub.kind == ALERTS:
+            return
         slot = Slot.of(sub)
         trigger = CronTrigger(
             hour=slot.at.hour, minute=slot.at.minute, timezone=ZoneInfo(slot.zone)
@@ -167,12 +179,16 @@ class Scheduler:
 
     def release(self, sub: Subscription) -> None:
         """Drop the slot's job once no active subscription is left in it."""
+        if sub.kind == ALERTS:
+            return
         slot = Slot.of(sub)
         empty = not self.subscriptions.in_slot(slot.kind, slot.at, slot.zone)
         if empty and self.aps.get_job(slot.job_id) is not None:
             self.aps.remove_job(slot.job_id)
 
     def job_for(self, sub: Subscription) -> Job | None:
+        if sub.kind == ALERTS:
+            return None
         return self.aps.get_job(Slot.of(sub).job_id)
 
     def next_run(self, sub: Subscription) -> datetime | None:
@@ -184,6 +200,8 @@ class Scheduler:
         for sub in self.subscriptions.active():
             if self._stopping:
                 return
+            if sub.kind == ALERTS:
+                continue
             clock = self.clock(ZoneInfo(sub.zone)).read()
             if self._due_today(sub, clock) and self.courier.status(self._key(sub, clock)) is None:
                 log.info("catching up %s", sub.id)
@@ -259,7 +277,11 @@ class Scheduler:
     ) -> tuple[list[Briefing], Attachment | None]:
         dossier = sub.dossier or None
         if sub.kind == "digest":
-            briefing = self.composer.compose("digest", clock, dossier=dossier)
+            # The corrections since the previous day's digest of this slot, up to this one's.
+            today = clock.now().date()
+            scheduled = datetime.combine(today, sub.at, tzinfo=ZoneInfo(sub.zone))
+            window = (scheduled - timedelta(days=1), scheduled)
+            briefing = self.composer.compose("digest", clock, dossier=dossier, window=window)
             attachment = None
             if sub.with_chart and self.artifacts is not None:
                 attachment = await asyncio.to_thread(
@@ -279,6 +301,10 @@ class Scheduler:
 
     async def _settle(self, claim: Claim) -> str:
         sub = self.subscriptions.get(claim.subscription)
+        if claim.kind == ALERT:
+            if self.alerts is None:
+                return "taken"  # a process that posts alerts will finish it
+            return await self.alerts.settle(claim, sub)
         local_date = claim.local_date
         if sub is not None:
             clock = self.clock(ZoneInfo(sub.zone)).read()

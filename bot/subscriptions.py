@@ -77,6 +77,19 @@ def subscriptions_per_dossier(db: Database) -> None:
     )
 
 
+@migrations()
+def alerts_from_a_revision(db: Database) -> None:
+    # Alerts (and `passed` reminders' outcome posts) go out for store revisions after the
+    # one a subscription started at: none for what happened before it.
+    db.table("subscriptions").add_column("since_revision", int)
+    current = 0
+    if db.table("meta").exists():
+        rows = list(db.query("SELECT value FROM meta WHERE key = 'revision'"))
+        current = int(rows[0]["value"]) if rows else 0
+    db.execute("UPDATE subscriptions SET since_revision = ?", [current])
+    db.table("subscriptions").create_index(["kind", "dossier", "paused"])
+
+
 @dataclass(frozen=True)
 class Subscription:
     id: str
@@ -94,6 +107,7 @@ class Subscription:
     paused: bool = False
     paused_reason: str | None = None
     dossier: str = ""
+    since_revision: int = 0  # alerts: for store revisions after this one
 
 
 def subscription_id(platform: str, workspace: str, channel: str, kind: str, dossier: str) -> str:
@@ -122,6 +136,7 @@ def _row_to_subscription(row: dict[str, Any]) -> Subscription:
         paused=bool(row["paused"]),
         paused_reason=row["paused_reason"],
         dossier=row.get("dossier") or "",
+        since_revision=int(row.get("since_revision") or 0),
     )
 
 
@@ -155,10 +170,12 @@ class Subscriptions:
         offsets: tuple[int, ...] | None = None,
         include_passed: bool = False,
         with_chart: bool = False,
+        revision: int = 0,
     ) -> tuple[Subscription, bool]:
         """Subscribe a channel, or update (and resume) its existing subscription: a time,
         zone or offsets left out keep their earlier values; `chart` and `passed` are on
-        only when asked for again."""
+        only when asked for again. `revision` is the store's now: a new (or resumed)
+        subscription is alerted of changes after it, never of a backlog."""
         existing = self.find(platform, workspace, channel, kind, dossier)
         sub_id = (
             existing.id
@@ -187,6 +204,9 @@ class Subscriptions:
             "paused_reason": None,
             "paused_at": None,
             "dossier": dossier,
+            "since_revision": existing.since_revision
+            if existing is not None and not existing.paused
+            else revision,
         }
         self.db.table("subscriptions").upsert(row, pk="id")
         return _row_to_subscription(row), existing is None
@@ -220,6 +240,17 @@ class Subscriptions:
             )
         )
         return _row_to_subscription(rows[0]) if rows else None
+
+    def alerted(self, dossier: str, revision: int, *, outcome: bool) -> list[Subscription]:
+        """The live subscriptions told of store revision `revision` of `dossier`: its
+        alerts, and for a new outcome, the reminders that asked for `passed`."""
+        passed = " OR (kind = 'reminders' AND include_passed = 1)" if outcome else ""
+        rows = self.db.query(
+            f"SELECT * FROM subscriptions WHERE dossier = ? AND paused = 0 AND (kind = 'alerts'"
+            f"{passed}) AND since_revision < ? ORDER BY id",
+            [dossier, revision],
+        )
+        return [_row_to_subscription(row) for row in rows]
 
     def for_dossier(self, dossier: str) -> list[Subscription]:
         rows = self.db.query("SELECT * FROM subscriptions WHERE dossier = ? ORDER BY id", [dossier])
@@ -286,10 +317,10 @@ class Subscriptions:
         return [_row_to_subscription(row) for row in rows]
 
     def slot_representatives(self) -> list[Subscription]:
-        """One active subscription of each (kind, time, zone) slot."""
+        """One active subscription of each (kind, time, zone) slot (alerts have none)."""
         rows = self.db.query(
             "SELECT * FROM subscriptions WHERE id IN (SELECT min(id) FROM subscriptions"
-            " WHERE paused = 0 GROUP BY kind, at, zone) ORDER BY id"
+            " WHERE paused = 0 AND kind != 'alerts' GROUP BY kind, at, zone) ORDER BY id"
         )
         return [_row_to_subscription(row) for row in rows]
 

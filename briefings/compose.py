@@ -7,8 +7,8 @@ composed for one channel serves every channel that shares its day and zone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from briefings.clock import Clock, InputError
@@ -24,6 +24,8 @@ from briefings.document import (
 )
 from briefings.lru import LRU
 from briefings.model import Event, OutcomeUpdate, Source
+from briefings.records import Record
+from briefings.revisions import Revision, corrections
 from briefings.store import Store
 
 KINDS = ("status", "countdown", "timeline", "event", "digest")
@@ -246,8 +248,55 @@ def unknown_event_message(store: Store, today: date, event_id: str) -> str:
     )
 
 
-def digest(store: Store, clock: Clock) -> Briefing:
-    """The daily digest: what is new on the record today, what comes up, every countdown."""
+Window = tuple[datetime, datetime]
+MAX_SHOWN = 80
+
+
+def previous_day(clock: Clock) -> Window:
+    """The local day before the clock's: the corrections a digest lists by default."""
+    today = datetime.combine(clock.today(), time(0), tzinfo=clock.zone)
+    return today - timedelta(days=1), today
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        text = ", ".join(str(v) for v in value) or "(none)"
+    elif value is None or value == "":
+        text = "(none)"
+    else:
+        text = str(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def changed_fields(before: Record, after: Record) -> tuple[tuple[str, str], ...]:
+    """(field, "before → after") for each field that differs.
+
+    >>> changed_fields({"title": "Old", "tags": ["a"]}, {"title": "New", "tags": ["a"]})
+    (('title', 'Old → New'),)
+    """
+    keys = dict.fromkeys([*before, *after])
+    return tuple(
+        (k, f"{_shown(before.get(k))} → {_shown(after.get(k))}")
+        for k in keys
+        if before.get(k) != after.get(k)
+    )
+
+
+def correction_facts(rows: Sequence[Revision]) -> tuple[tuple[str, str], ...]:
+    """One line per corrected item: what changed and why."""
+    facts = []
+    for row in rows:
+        after = row.change.after or {}
+        name = after.get("title") or row.item
+        changes = "; ".join(f"{k}: {v}" for k, v in changed_fields(row.change.before or {}, after))
+        why = f" (why: {row.reason})" if row.reason else ""
+        facts.append((f"{row.change.kind} {name}", f"{changes}{why}"))
+    return tuple(facts)
+
+
+def digest(store: Store, clock: Clock, window: Window | None = None) -> Briefing:
+    """The daily digest: what is new on the record today, what comes up, every countdown,
+    and (live, not in replay) the corrections made in `window` (default: the day before)."""
     read = _Reader(store, clock)
     new_events = store.events_known_on(read.today)
     countdowns = read.countdowns()
@@ -271,6 +320,12 @@ def digest(store: Store, clock: Clock) -> Briefing:
     sections.append(
         Section("Countdowns", countdowns=tuple(read.countdown_view(c) for c in countdowns))
     )
+    # Corrections are the store's history, not the world's: a replay shows none.
+    if not clock.replay:
+        start, end = window or previous_day(clock)
+        corrected = corrections(store.db, store.dossier_slug, start, end)
+        if corrected:
+            sections.append(Section("Corrections", facts=correction_facts(corrected)))
     notes = []
     if not new_events and not changed:
         notes.append("Nothing new on the record today.")
@@ -361,15 +416,16 @@ class Composer:
         end: date | None = None,
         page: int = 1,
         dossier: str | None = None,
+        window: Window | None = None,
     ) -> Briefing:
         """One briefing on `dossier` (None: the store's default); UnknownDossier for a
-        slug the store does not hold."""
+        slug the store does not hold. `window`: the digest's corrections (see `digest`)."""
         store = self.store.view(dossier)
-        key = (store.dossier_slug, kind, deadline, event_id, start, end, page)
+        key = (store.dossier_slug, kind, deadline, event_id, start, end, page, window)
         return self._cached(
             key,
             clock,
-            lambda: self._build(store, kind, clock, deadline, event_id, start, end, page),
+            lambda: self._build(store, kind, clock, deadline, event_id, start, end, page, window),
         )
 
     def reminders(
@@ -403,6 +459,7 @@ class Composer:
         start: date | None,
         end: date | None,
         page: int,
+        window: Window | None = None,
     ) -> Briefing:
         if kind == "status":
             return status(store, clock)
@@ -415,5 +472,60 @@ class Composer:
                 raise InputError("`event` needs an event id; see `/accord timeline` for ids")
             return event(store, clock, event_id)
         if kind == "digest":
-            return digest(store, clock)
+            return digest(store, clock, window)
         raise InputError(f"unknown briefing {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+ALERT_TITLES = {
+    ("event", "added"): "New on the record",
+    ("source", "added"): "New source",
+    ("deadline", "added"): "New deadline",
+    ("deadline", "outcome"): "Outcome recorded",
+}
+
+
+def alert(store: Store, clock: Clock, rows: Sequence[Revision]) -> Briefing | None:
+    """One change that just went live, as one short post: the item as it now stands with
+    its sources, what changed and why (a correction), and who made it. `rows` are one
+    revision's rows for one dossier (a new source cited by the item comes first). None
+    for what is not news (an item removed)."""
+    main = rows[-1]
+    change = main.change
+    what = change.what
+    if change.after is None or what == "removed":
+        return None
+    read = _Reader(store, clock)
+    after = change.after
+    name = str(after.get("title") or change.item)
+    title = f"{ALERT_TITLES.get((change.kind, what), 'Corrected')}: {name}"
+    sections: list[Section] = []
+    if change.kind == "event":
+        view = EventView(
+            change.item,
+            date.fromisoformat(str(after["date"])),
+            name,
+            after.get("summary"),
+            after.get("quote"),
+            tuple(after.get("tags") or ()),
+            str(after.get("precision") or "day"),
+            read.refs(after.get("sources") or ()),
+        )
+        sections.append(Section("Event", events=(view,)))
+    elif change.kind == "deadline":
+        found = [c for c in read.countdowns() if c.slug == change.item]
+        views = tuple(read.countdown_view(c, full=True) for c in found)
+        sections.append(Section("Deadline", countdowns=views))
+    else:
+        keys = ("publisher", "author", "published", "url")
+        facts = tuple((k, str(after[k])) for k in keys if after.get(k))
+        sections.append(Section("Source", text=name, facts=facts))
+    if what == "corrected":
+        why = f"Why: {main.reason}" if main.reason else None
+        sections.append(
+            Section("What changed", text=why, facts=changed_fields(change.before or {}, after))
+        )
+    who = main.author.label
+    if main.approver is not None:
+        who += f", approved by {main.approver.label}"
+    notes = (f"Revision {main.revision}, {main.at:%Y-%m-%d %H:%M} UTC, by {who}.",)
+    return read.briefing("alert", title, sections, notes)

@@ -88,7 +88,11 @@ async def test_synced_commands_have_the_group_and_every_subcommand(tmp_path: Pat
         options = {o["name"]: o for o in accord["options"]}
         assert set(options) == SUBCOMMANDS
         assert options["subscribe"]["type"] == 2  # a subcommand group
-        assert {o["name"] for o in options["subscribe"]["options"]} == {"digest", "reminders"}
+        assert {o["name"] for o in options["subscribe"]["options"]} == {
+            "digest",
+            "reminders",
+            "alerts",
+        }
         timeline = {o["name"]: o for o in options["timeline"]["options"]}
         assert set(timeline) == {"from", "to", "page", "dossier"}
         assert timeline["page"]["type"] == 4 and timeline["page"]["min_value"] == 1
@@ -99,7 +103,7 @@ async def test_synced_commands_have_the_group_and_every_subcommand(tmp_path: Pat
         digest = {o["name"]: o for o in options["subscribe"]["options"][0]["options"]}
         assert digest["zone"]["autocomplete"] is True and digest["chart"]["type"] == 5
         kinds = options["unsubscribe"]["options"][0]["choices"]
-        assert [c["value"] for c in kinds] == ["digest", "reminders", "all"]
+        assert [c["value"] for c in kinds] == ["digest", "reminders", "alerts", "all"]
         for name in ("status", "countdown", "timeline", "event", "digest", "chart", "calendar"):
             dossier = {o["name"]: o for o in options[name]["options"]}["dossier"]
             assert dossier["autocomplete"] is True and not dossier.get("required")

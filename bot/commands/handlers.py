@@ -39,13 +39,14 @@ from briefings.compose import Composer
 from briefings.store import Store
 
 MAX_PAGE = 100_000
-SUB_KINDS = ("digest", "reminders")
+SUB_KINDS = ("digest", "reminders", "alerts")
 APOLOGY = "Something went wrong on our side; it has been logged."
 log = logging.getLogger("accord.commands")
 _TIME = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})$")
 SUBSCRIBE_USAGE = (
     "/accord subscribe digest [HH:MM] [Area/City] [chart]"
     "  |  /accord subscribe reminders [30,7,1,0] [passed]"
+    "  |  /accord subscribe alerts"
 )
 
 
@@ -449,9 +450,26 @@ register(
 )
 register(
     Spec(
+        "alerts",
+        "Post each new event, outcome and correction to this channel as it goes live",
+        "/accord subscribe alerts [dossier:SLUG]",
+        subscribe,
+        group="subscribe",
+        audience=Audience.MANAGERS,
+        channels_only=True,
+        params=(DOSSIER,),
+        refuse={
+            "chart": "`chart` goes with the digest, not alerts.",
+            "passed": "`passed` goes with reminders, not alerts.",
+        },
+        examples=("/accord subscribe alerts",),
+    )
+)
+register(
+    Spec(
         "unsubscribe",
-        "Stop the digest, the reminders, or both in this channel",
-        "/accord unsubscribe [digest|reminders|all]",
+        "Stop the digest, the reminders, the alerts, or all of them in this channel",
+        "/accord unsubscribe [digest|reminders|alerts|all]",
         unsubscribe,
         audience=Audience.MANAGERS,
         channels_only=True,
