@@ -4,6 +4,7 @@ Discord, each limited to a rate like the real platforms' (default 500 posts/s).
     .venv/bin/python bench/fanout.py [--channels 10000] [--limit 500]
     .venv/bin/python bench/fanout.py --processes 3 --db postgresql://USER@HOST/EMPTY_DB
     .venv/bin/python bench/fanout.py --processes 3 --db postgresql   # a throwaway server
+    .venv/bin/python bench/fanout.py --alerts [--channels 5000]    # one change alerted
 
 The bot runs as `accord-bot run` in child processes (one by default, on a fresh SQLite
 store; with --db on a PostgreSQL database, which must hold no subscriptions yet); the
@@ -216,8 +217,18 @@ def main() -> int:
         default=None,
         help="a postgresql:// URL of an empty database, or `postgresql` for a throwaway server",
     )
+    parser.add_argument(
+        "--alerts",
+        action="store_true",
+        help="the alerts row: one change alerted to --channels (default 5,000) channels",
+    )
     args = parser.parse_args()
     bot_rate = args.bot_rate or args.limit * 0.98
+    if args.alerts:
+        from fanout_alerts import run_alerts
+
+        channels = args.channels if "--channels" in sys.argv else 5_000
+        return asyncio.run(run_alerts(channels, args.limit, bot_rate, args.db))
     if args.db == "postgresql":
         from postgres import PostgresServer
 
