@@ -147,7 +147,8 @@ async def run_alerts(channels: int, limit: float, bot_rate: float, url: str | No
         f"limited to {limit:g} posts/s each\n"
     )
     print(
-        "| platform | subscribed | alerted | duplicates | losses | posts/s | of limit | first post after |"
+        "| platform | subscribed | alerted | duplicates | losses | posts/s | of limit "
+        "| first post after |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for name, expected, got, dup, lost, achieved, first in rows:
