@@ -31,3 +31,11 @@ def test_manifest_declares_the_install_redirect_and_the_uninstall_events() -> No
     assert set(events["bot_events"]) == {"app_uninstalled", "tokens_revoked"}
     # The OAuth install asks for exactly the scopes the manifest declares.
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
+
+
+def test_manifest_sends_forms_and_button_clicks_to_the_bot() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    interactivity = manifest["settings"]["interactivity"]
+    # view_submission (curation and rejection forms) and block_actions (Approve, Reject).
+    assert interactivity["is_enabled"] is True
+    assert interactivity["request_url"].endswith(EVENTS_PATH)

@@ -20,6 +20,7 @@ from bot import ledger
 from bot.ledger import migrations as ledger_migrations
 from bot.subscriptions import migrations as subscription_migrations
 from briefings.database import Database as AnyDatabase
+from briefings.proposals import migrations as proposal_migrations
 from briefings.revisions import migrations as revision_migrations
 from briefings.store import migrations as store_migrations
 
@@ -35,7 +36,13 @@ class BackupError(Exception):
 
 def known_migrations() -> dict[str, set[str]]:
     """Migration names this version knows, by migration set."""
-    sets = (store_migrations, subscription_migrations, revision_migrations, ledger_migrations)
+    sets = (
+        store_migrations,
+        subscription_migrations,
+        revision_migrations,
+        ledger_migrations,
+        proposal_migrations,
+    )
     return {m.name: {step.name for step in m._migrations} for m in sets}
 
 
