@@ -483,9 +483,13 @@ class Store:
 
     def _take_turn(self) -> None:
         """Writers of the record from several processes take turns (inside the caller's
-        transaction); SQLite's writer lock does it there."""
+        transaction). On SQLite a write comes first, so the transaction holds the writer
+        lock (waiting busy_timeout for it) before it reads the revision: a transaction
+        that read first could not write once another had."""
         if not isinstance(self.db, SQLiteDatabase):
             self.db.execute("SELECT pg_advisory_xact_lock(?)", [IMPORT_LOCK])
+            return
+        self.db.execute("UPDATE meta SET value = value WHERE key = 'revision'")
 
     def _replace(self, dossier: Dossier, revision: int, *, only: str | None = None) -> None:
         """Write a dossier's rows. `only="event:ID"` rewrites that event and the deadlines,
