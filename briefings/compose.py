@@ -250,6 +250,7 @@ def unknown_event_message(store: Store, today: date, event_id: str) -> str:
 
 Window = tuple[datetime, datetime]
 MAX_SHOWN = 80
+MAX_CORRECTIONS = 10  # listed in one digest; the rest are counted
 
 
 def previous_day(clock: Clock) -> Window:
@@ -325,7 +326,13 @@ def digest(store: Store, clock: Clock, window: Window | None = None) -> Briefing
         start, end = window or previous_day(clock)
         corrected = corrections(store.db, store.dossier_slug, start, end)
         if corrected:
-            sections.append(Section("Corrections", facts=correction_facts(corrected)))
+            shown = corrected[-MAX_CORRECTIONS:]
+            facts = correction_facts(shown)
+            if len(corrected) > len(shown):
+                more = len(corrected) - len(shown)
+                earlier = ("Earlier", f"{more} more corrections; each item's history has them")
+                facts = (earlier, *facts)
+            sections.append(Section("Corrections", facts=facts))
     notes = []
     if not new_events and not changed:
         notes.append("Nothing new on the record today.")
