@@ -87,6 +87,25 @@ def _platform_adapters(settings: Settings, dispatcher: Dispatcher, store: Store)
     return adapters
 
 
+def _warn_unreviewed(settings: Settings, platforms: list[str]) -> None:
+    """Under review, a platform with no review channel still takes proposals; they are
+    decided with the text form only. Say so once at start."""
+    if settings.accord_review != "required":
+        return
+    channels = {
+        "slack": settings.slack_review_channel,
+        "discord": settings.discord_review_channel,
+    }
+    for platform in platforms:
+        if platform in channels and not channels[platform]:
+            log.warning(
+                "ACCORD_REVIEW=required but %s_REVIEW_CHANNEL is not set: proposals made on "
+                "%s are decided with `/accord review` only",
+                platform.upper(),
+                platform,
+            )
+
+
 class Bot:
     """Everything `accord-bot run` starts, built from settings and wired together."""
 
@@ -112,6 +131,7 @@ class Bot:
             default_dossier=settings.accord_dossier,
         )
         self.adapters = _platform_adapters(settings, self.dispatcher, self.store)
+        _warn_unreviewed(settings, [a.platform for a in self.adapters])
         self.console: ConsoleAdapter | None = None
         if not self.adapters:
             self.console = ConsoleAdapter(self.dispatcher, stdin=stdin, stdout=stdout)
