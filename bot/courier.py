@@ -283,6 +283,10 @@ class Courier:
         """What became of the delivery `key` (None: never claimed)."""
         return self.ledger.status(key)
 
+    def last_delivered(self, subscriptions: list[str], before: str) -> dict[str, str]:
+        """Each subscription's latest local day with a delivered post, before `before`."""
+        return self.ledger.last_delivered(subscriptions, before)
+
     def known(self, keys: list[str]) -> set[str]:
         """The delivery keys already claimed, by any process."""
         return self.ledger.known(keys)

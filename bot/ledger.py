@@ -58,6 +58,13 @@ def create_tables(db: Database) -> None:
         )
 
 
+@migrations()
+def index_deliveries_by_subscription(db: Database) -> None:
+    # The channel's previous digest (for its corrections) and its last delivery (for
+    # `/accord subscriptions`) are looked up by subscription.
+    db.table("deliveries").create_index(["subscription", "local_date"])
+
+
 def latest(db: Database, subscription: str) -> dict[str, Any] | None:
     """The newest delivery row of a subscription (status, reason, claimed_at, updated_at)."""
     if not db["deliveries"].exists():
@@ -178,6 +185,21 @@ class Ledger:
             marks = ", ".join("?" for _ in chunk)
             rows = self.db.query(f"SELECT key FROM deliveries WHERE key IN ({marks})", chunk)
             found.update(str(row["key"]) for row in rows)
+        return found
+
+    def last_delivered(self, subscriptions: list[str], before: str) -> dict[str, str]:
+        """The local day of each subscription's latest delivered post before `before`."""
+        found: dict[str, str] = {}
+        for start in range(0, len(subscriptions), KEYS_PER_QUERY):
+            chunk = subscriptions[start : start + KEYS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.query(
+                "SELECT subscription, max(local_date) AS day FROM deliveries"
+                f" WHERE subscription IN ({marks}) AND status = 'delivered' AND local_date < ?"
+                " GROUP BY subscription",
+                [*chunk, before],
+            )
+            found.update({str(r["subscription"]): str(r["day"]) for r in rows if r["day"]})
         return found
 
     def counts(self) -> dict[str, int]:

@@ -15,7 +15,7 @@ import logging
 from collections import Counter, deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,7 @@ SWEEP_SECONDS = 15
 # few enough that a slot of 10,000 channels does not hold 10,000 tasks.
 FANOUT_WINDOW = 256
 ALERTS = "alerts"
+CORRECTIONS_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,9 @@ class Scheduler:
         self._catching_up: asyncio.Future[None] | None = None
         # Posts each change as it goes live (bot.alerts); None: no alerts.
         self.alerts: Alerts | None = None
+        # Each digest's previous delivered local day (read once per slot run), from which
+        # its Corrections part starts.
+        self._previous: dict[str, str] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -195,8 +199,16 @@ class Scheduler:
         job = self.job_for(sub)
         return job.next_run_time if job is not None else None
 
+    def _remember_previous(self, subs: list[Subscription]) -> None:
+        """One ledger read for the slot: the day of each digest's previous delivery."""
+        if not subs:
+            return
+        today = self.clock(ZoneInfo(subs[0].zone)).read().now().date().isoformat()
+        self._previous.update(self.courier.last_delivered([s.id for s in subs], today))
+
     async def catch_up(self) -> None:
         """Deliver today's digests and reminders whose time passed while the bot was down."""
+        self._remember_previous([s for s in self.subscriptions.active() if s.kind == "digest"])
         for sub in self.subscriptions.active():
             if self._stopping:
                 return
@@ -235,6 +247,8 @@ class Scheduler:
         # Every process on the database fires the slot; the ledger's claims share it out.
         self.courier.take_share()
         subs = self.subscriptions.in_slot(kind, time.fromisoformat(at), zone)
+        if kind == "digest":
+            self._remember_previous(subs)
         for sub in subs:
             if self._stopping:
                 break
@@ -277,10 +291,7 @@ class Scheduler:
     ) -> tuple[list[Briefing], Attachment | None]:
         dossier = sub.dossier or None
         if sub.kind == "digest":
-            # The corrections since the previous day's digest of this slot, up to this one's.
-            today = clock.now().date()
-            scheduled = datetime.combine(today, sub.at, tzinfo=ZoneInfo(sub.zone))
-            window = (scheduled - timedelta(days=1), scheduled)
+            window = self._corrections_window(sub, clock)
             briefing = self.composer.compose("digest", clock, dossier=dossier, window=window)
             attachment = None
             if sub.with_chart and self.artifacts is not None:
@@ -289,6 +300,22 @@ class Scheduler:
                 )
             return [briefing], attachment
         return self.composer.reminders(clock, sub.offsets, sub.include_passed, dossier), None
+
+    def _corrections_window(self, sub: Subscription, clock: Clock) -> tuple[datetime, datetime]:
+        """From the channel's previous digest (its scheduled time) to this one's; a channel
+        with none yet gets the day before (or since it subscribed, if earlier). At most
+        CORRECTIONS_DAYS back. Channels of a slot share it, and so their composition."""
+        zone = ZoneInfo(sub.zone)
+        today = clock.now().date()
+        scheduled = datetime.combine(today, sub.at, tzinfo=zone)
+        previous = self._previous.get(sub.id)
+        if previous is not None and previous < today.isoformat():
+            start = datetime.combine(date.fromisoformat(previous), sub.at, tzinfo=zone)
+        else:
+            # Whole days, so the channels that subscribed on one day share a composition.
+            joined = datetime.combine(sub.created_at.astimezone(zone).date(), sub.at, tzinfo=zone)
+            start = min(scheduled - timedelta(days=1), joined)
+        return max(start, scheduled - timedelta(days=CORRECTIONS_DAYS)), scheduled
 
     async def sweep(self) -> None:
         """Settle orphaned claims left by a process that died mid-post, and schedule the
