@@ -6,6 +6,7 @@ commands that need them, so a one-off briefing starts fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ import click
 from bot.commands import SPECS
 from bot.environment import EngineEnv
 from briefings.clock import InputError, parse_day
+from briefings.revisions import Author
 
 if TYPE_CHECKING:
     from briefings.store import Store
@@ -399,7 +401,9 @@ def store_remove(slug: str, yes: bool) -> None:
         sys.exit(1)
     with opened.db.atomic():
         subs.remove_dossier(slug)
-        removed = opened.remove(slug)
+        # The operator at this machine: the log names who removed it.
+        who = Author("command-line", os.environ.get("USER") or "operator")
+        removed = opened.remove(slug, who)
     click.echo(f"removed {what} (revision {removed.revision})")
 
 

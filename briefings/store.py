@@ -33,6 +33,7 @@ from briefings.model import (
     RelativeDue,
     Source,
 )
+from briefings.records import live_dossier, records
 
 DOSSIERS_DIR = "dossiers"
 # The default dossier's file name is data (dossiers/SHIPPED), not code: the engine names
@@ -456,14 +457,19 @@ class Store:
         self._revision = (revision, time.monotonic() + self._revision_ttl)
         return revision
 
-    def remove(self, slug: str) -> Removed:
-        """Delete one dossier and everything under its slug, as a new revision."""
+    def remove(self, slug: str, author: revisions.Author | None = None) -> Removed:
+        """Delete one dossier and everything under its slug, as a new revision whose rows
+        keep every item as it was (so its history ends in `removed`)."""
         if not self.has(slug):
             raise UnknownDossier(slug, self.slugs())
         summary = next(d for d in self.dossiers() if d.slug == slug)
         with self.db.atomic():
             self._take_turn()
             revision = self._read_revision() + 1
+            live = live_dossier(self.db, slug)
+            gone = revisions.diff(records(live), {}) if live is not None else []
+            who = author or revisions.Author("command-line", "store remove")
+            revisions.add(self.db, revision, who, "store remove", slug, gone)
             for table in ("sources", "events", "deadlines", "outcomes"):
                 self.db.execute(f"DELETE FROM {table} WHERE dossier = ?", [slug])
             self.db.execute("DELETE FROM dossiers WHERE slug = ?", [slug])

@@ -18,6 +18,7 @@ from bot import subscriptions as subscriptions_module
 from bot.ledger import Ledger
 from bot.scheduler import delivery_key
 from bot.subscriptions import Subscriptions
+from briefings import revisions
 from briefings.curation import load_dossier
 from briefings.model import Deadline, Dossier, DossierInfo, Event, Source
 from briefings.store import Store, UnknownDossier, shipped_dossier_paths
@@ -98,6 +99,11 @@ def test_store_list_and_remove_through_the_cli(tmp_path: Path) -> None:
     left = Subscriptions(after.db)
     assert [(s.kind, s.dossier) for s in left.all()] == [("digest", "doha-2020")]
     assert left.followed("slack", "T1", "C1") is None
+    # The removal is a revision like any other: every item's history ends in `removed`.
+    gone = revisions.log(after.db, dossier="colombia-2016", limit=1)
+    assert {r.change.verb for r in gone} == {"removed"}
+    assert len(gone) == 1 + events + 9 + len(load_dossier(shipped_dossier_paths()[0]).sources)
+    assert gone[0].author.platform == "command-line" and gone[0].reason == "store remove"
     unknown = run("store", "remove", "nowhere-1999", "--yes", db=db)
     assert unknown.returncode == 2
     assert "no dossier 'nowhere-1999'" in unknown.stderr and "doha-2020" in unknown.stderr
