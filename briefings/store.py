@@ -190,6 +190,10 @@ class UnknownDossier(InputError):
         self.slug = slug
 
 
+# The shipped dossiers a store has been given once (meta key, a JSON list of slugs).
+SHIPPED_OFFERED = "shipped_offered"
+
+
 def _shipped_dir() -> Path:
     return Path(str(resources.files("briefings") / DOSSIERS_DIR))
 
@@ -364,16 +368,35 @@ class Store:
         apply_migrations(migrations, db)
         apply_migrations(revisions.migrations, db)
         store = cls(db)
-        if seed and store.revision() == 0:
+        if seed:
+            store._seed()
+        return store
+
+    def _seed(self) -> None:
+        """Fill an empty store with the shipped dossiers. A store filled by an earlier
+        version gets the dossiers shipped since, once: each shipped slug is offered one
+        time (SHIPPED_OFFERED), so one removed with `store remove` stays removed. A store
+        holding none of the shipped dossiers (made with its own) is left alone."""
+        shipped = {p.stem: p for p in shipped_dossier_paths()}
+        offered = set(json.loads(self._meta(SHIPPED_OFFERED) or "[]"))
+        if set(shipped) <= offered:
+            return
+        empty = self.revision() == 0
+        held = set(self.slugs())
+        if not empty and not (held & set(shipped)):
+            return
+        wanted = [p for slug, p in shipped.items() if slug not in offered | held]
+        if wanted:
             from briefings.curation import load_dossier  # YAML only when seeding
 
-            shipped = shipped_dossier_paths()
-            store.import_dossiers(
-                [load_dossier(p) for p in shipped],
-                files=[p.name for p in shipped],
-                unless_seeded=True,
+            self.import_dossiers(
+                [load_dossier(p) for p in wanted],
+                files=[p.name for p in wanted],
+                unless_seeded=empty,
+                activate=empty,  # a dossier shipped since does not change the default
             )
-        return store
+        with self.db.atomic():
+            self._set_meta(SHIPPED_OFFERED, json.dumps(sorted(offered | set(shipped))))
 
     def close(self) -> None:
         self.db.close()
@@ -386,12 +409,14 @@ class Store:
         *,
         files: Sequence[str] | None = None,
         unless_seeded: bool = False,
+        activate: bool = True,
     ) -> int:
         """Make each dossier's content the live one, in one transaction, recorded as one
         revision (author `file:NAME`) of exactly the items that differ; return the store
         revision, which stays the same when nothing differs.
 
         `unless_seeded`: only into an empty store (another process may have just filled it).
+        `activate`: the last one becomes the store's default dossier.
         """
         names = list(files) if files is not None else [f"{d.info.slug}.yaml" for d in dossiers]
         with self.db.atomic():
@@ -408,7 +433,7 @@ class Store:
                         author = revisions.Author.file(Path(name).name)
                         revisions.add(self.db, revision, author, None, dossier.info.slug, changes)
                 self._set_meta("revision", str(revision))
-            if dossiers and self._meta("active_dossier") != dossiers[-1].info.slug:
+            if activate and dossiers and self._meta("active_dossier") != dossiers[-1].info.slug:
                 self._set_meta("active_dossier", dossiers[-1].info.slug)
         self._revision = (revision, time.monotonic() + self._revision_ttl)
         return revision
