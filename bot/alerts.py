@@ -6,8 +6,8 @@ channel exactly once, whichever process (on whichever machine) sees it first.
 Every process reads the revisions log every ALERT_SECONDS (and at once after a change
 made through it), from where it last looked; at start it looks back LOOKBACK, so a change
 made just before a restart is still announced, and the ledger says which channels
-already have it. Changes loaded from a curated file (`store import`) are not alerted:
-a file may bring a whole dossier at once.
+already have it. A curated file loaded with `store import` is one post listing what it
+changed.
 """
 
 from __future__ import annotations
@@ -139,8 +139,6 @@ class Alerts:
 
     async def _announce(self, rows: list[Revision]) -> int:
         main = rows[-1]
-        if main.author.platform == "file":
-            return 0
         outcome = main.change.what == "outcome"
         subs = self.subscriptions.alerted(main.dossier, main.revision, outcome=outcome)
         keyed = {alert_key(sub, main.revision): sub for sub in subs}
@@ -177,6 +175,8 @@ class Alerts:
         made = alert(self.store.view(main.dossier), self.clock(), rows)
         if made is None:
             return None
+        if len(rows) > 1 and main.author.platform == "file":
+            return made  # a file's changes, listed: each item has its own history
         # The way to every revision of the item, in chat words (the engine has none).
         hint = f"Every revision of it: /accord history {main.item} dossier:{main.dossier}"
         return replace(made, notes=(*made.notes, hint))

@@ -497,6 +497,8 @@ def alert(store: Store, clock: Clock, rows: Sequence[Revision]) -> Briefing | No
     revision's rows for one dossier (a new source cited by the item comes first). None
     for what is not news (an item removed)."""
     main = rows[-1]
+    if main.author.platform == "file" and len(rows) > 1:
+        return _import_alert(store, clock, rows)
     change = main.change
     what = change.what
     if change.after is None or what == "removed":
@@ -536,3 +538,27 @@ def alert(store: Store, clock: Clock, rows: Sequence[Revision]) -> Briefing | No
         who += f", approved by {main.approver.label}"
     notes = (f"Revision {main.revision}, {main.at:%Y-%m-%d %H:%M} UTC, by {who}.",)
     return read.briefing("alert", title, sections, notes)
+
+
+MAX_LISTED = 10
+VERBS = {"added": "new", "outcome": "outcome recorded on", "corrected": "corrected"}
+
+
+def _import_alert(store: Store, clock: Clock, rows: Sequence[Revision]) -> Briefing:
+    """A curated file loaded over the dossier: one post listing what it changed."""
+    main = rows[-1]
+    facts = tuple(
+        (f"{VERBS.get(r.change.what, r.change.what)} {r.change.kind}", _name(r))
+        for r in rows[:MAX_LISTED]
+    )
+    if len(rows) > MAX_LISTED:
+        facts += (("and", f"{len(rows) - MAX_LISTED} more"),)
+    read = _Reader(store, clock)
+    title = f"{len(rows)} changes from {main.author.user_id}"
+    notes = (f"Revision {main.revision}, {main.at:%Y-%m-%d %H:%M} UTC, by {main.author.label}.",)
+    return read.briefing("alert", title, [Section("What changed", facts=facts)], notes)
+
+
+def _name(row: Revision) -> str:
+    record = row.change.after or row.change.before or {}
+    return str(record.get("title") or row.item)

@@ -172,3 +172,31 @@ def test_a_digest_lists_the_days_corrections_and_a_replay_none(tmp_path: Any) ->
     assert not [s for s in today.sections if s.heading == "Corrections"]  # tomorrow's news
     replay = composer.compose("digest", Clock(ZoneInfo("UTC"), tomorrow.date()))
     assert not [s for s in replay.sections if s.heading == "Corrections"]
+
+
+async def test_a_curated_file_loaded_over_the_dossier_is_one_alert(
+    fake: FakeSlack, db_location: str
+) -> None:
+    from dataclasses import replace
+
+    from briefings.records import live_dossier
+
+    async with aiohttp.ClientSession() as session, running(fake, db_location) as bot:
+        await command(session, bot, fake, "subscribe alerts", user=BOSS, channel="C1")
+        live = live_dossier(bot.store.db, "doha-2020")
+        assert live is not None
+        first, second, *rest = live.events
+        edited = replace(
+            live,
+            events=(
+                replace(first, title="Renamed one"),
+                replace(second, title="Renamed two"),
+                *rest,
+            ),
+        )
+        bot.store.import_dossiers([edited], files=["doha-2020.yaml"])
+        await bot.alerts.tick()
+        assert await eventually(lambda: posts(fake) == Counter({"C1": 1}))
+        shown = json.dumps(fake.messages[-1].params)
+        assert "2 changes from doha-2020.yaml" in shown
+        assert "Renamed one" in shown and "Renamed two" in shown
