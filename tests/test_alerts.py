@@ -200,3 +200,48 @@ async def test_a_curated_file_loaded_over_the_dossier_is_one_alert(
         shown = json.dumps(fake.messages[-1].params)
         assert "2 changes from doha-2020.yaml" in shown
         assert "Renamed one" in shown and "Renamed two" in shown
+
+
+def test_alert_posts_stay_within_both_platforms_limits(tmp_path: Any) -> None:
+    """The longest values curators may type, in an alert of a correction and of a new
+    event: every Slack block parses and fits, every Discord embed passes the fake's
+    checks, and no mention survives."""
+    from fakes.discord import embed_problems
+    from slack_support import check_payload
+
+    from bot.adapters.discord_embeds import message_payloads as discord_payloads
+    from bot.adapters.slack_blocks import message_payloads as slack_payloads
+    from briefings.changes import Change, Curator
+    from briefings.compose import alert
+    from briefings.revisions import Author, log
+
+    store = Store.open(tmp_path / "accord.db")
+    curator = Curator(store)
+    loud = "<!channel> @everyone **bold** " + "x" * 2900
+    who = Author("slack", "U1", "<@U2> " + "n" * 200)
+    added = curator.apply(
+        Change(
+            "event",
+            "doha-2020",
+            who,
+            {"date": "2020-03-04", "title": loud[:300], "summary": loud, "sources": "reuters"},
+        )
+    )
+    curator.apply(
+        Change(
+            "correct", "doha-2020", who, {"summary": loud[::-1], "quote": loud}, added.item, loud
+        )
+    )
+    clock = Clock(ZoneInfo("UTC"))
+    for number in (added.revision, added.revision + 1):
+        rows = [r for r in log(store.db, limit=2) if r.revision == number]
+        made = alert(store.view("doha-2020"), clock, rows)
+        assert made is not None
+        for payload in slack_payloads(made):
+            check_payload(payload)
+            # Headers are plain_text, which Slack never reads as a mention.
+            marked = [b for b in payload["blocks"] if b["type"] != "header"]
+            assert "<!channel>" not in json.dumps([payload["text"], marked])
+        for payload in discord_payloads(made):
+            assert embed_problems(payload) == []
+            assert payload["allowed_mentions"] == {"parse": []}  # @everyone pings no one
