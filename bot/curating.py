@@ -126,6 +126,12 @@ class Outcome:
     curated: bool = False  # the text carries curated values: escape it on every platform
 
 
+def rejected(err: ChangeRejected, heading: str) -> Outcome:
+    """A change the rules refused: each problem on its own line, and by field (for forms)."""
+    listed = "\n".join(f"• {p.field}: {p.message}" for p in err.problems)
+    return Outcome(f"{heading}\n{listed}", problems=tuple(err.problems), error=True, curated=True)
+
+
 REFUSAL = {
     "discord": "members with Manage Server or a curator role",
     "slack": "workspace admins and owners and the curators listed in the bot's settings",
@@ -237,13 +243,7 @@ class CurationDesk:
         try:
             done = self.curator.apply(change)
         except ChangeRejected as err:
-            listed = "\n".join(f"• {p.field}: {p.message}" for p in err.problems)
-            return Outcome(
-                f"Nothing was changed:\n{listed}",
-                problems=tuple(err.problems),
-                error=True,
-                curated=True,
-            )
+            return rejected(err, "Nothing was changed:")
         self.on_live()
         return Outcome(f"{done.summary} in {change.dossier}.", curated=True)
 

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from bot.curating import Outcome
+from bot.curating import REFUSAL, Outcome, rejected
 from bot.tasks import watched
 from briefings.changes import BaseChanged, Change, ChangeRejected, Curator, Expected
 from briefings.proposals import Draft, Origin, Proposal, Proposals
@@ -120,9 +120,8 @@ def proposal_lines(proposal: Proposal) -> list[str]:
     return lines
 
 
-def _refusal(platform: str) -> str:
-    from bot.curating import REFUSAL
-
+def refusal_text(platform: str) -> str:
+    """Why someone who is not a curator cannot decide proposals."""
     who = REFUSAL.get(platform, "curators")
     return f"Only {who} can review changes; nothing was decided."
 
@@ -145,13 +144,7 @@ class ReviewDesk:
         try:
             preview = self.curator.preview(change)
         except ChangeRejected as err:
-            listed = "\n".join(f"• {p.field}: {p.message}" for p in err.problems)
-            return Outcome(
-                f"Nothing was proposed:\n{listed}",
-                problems=tuple(err.problems),
-                error=True,
-                curated=True,
-            )
+            return rejected(err, "Nothing was proposed:")
         fields = dict(change.fields)
         if change.action == "event":
             fields["id"] = preview.item  # the id it was reviewed under, not a new one later
@@ -187,7 +180,7 @@ class ReviewDesk:
         self, number: int, who: Author, can_curate: bool
     ) -> tuple[Proposal | None, Outcome | None]:
         if not can_curate:
-            return None, Outcome(_refusal(who.platform), error=True)
+            return None, Outcome(refusal_text(who.platform), error=True)
         proposal = self.proposals.get(number)
         if proposal is None:
             return None, Outcome(f"There is no proposal #{number}.", error=True)
@@ -236,12 +229,8 @@ class ReviewDesk:
                 self._show_number(number)
             return Outcome(f"Proposal #{number} was not applied: {why}.", error=True, curated=True)
         except ChangeRejected as err:
-            listed = "\n".join(f"• {p.field}: {p.message}" for p in err.problems)
-            return Outcome(
-                f"Proposal #{number} cannot be applied as it stands (it stays open):\n{listed}",
-                problems=tuple(err.problems),
-                error=True,
-                curated=True,
+            return rejected(
+                err, f"Proposal #{number} cannot be applied as it stands (it stays open):"
             )
         if show:
             self._show_number(number)

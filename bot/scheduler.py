@@ -208,8 +208,9 @@ class Scheduler:
 
     async def catch_up(self) -> None:
         """Deliver today's digests and reminders whose time passed while the bot was down."""
-        self._remember_previous([s for s in self.subscriptions.active() if s.kind == "digest"])
-        for sub in self.subscriptions.active():
+        active = self.subscriptions.active()
+        self._remember_previous([s for s in active if s.kind == "digest"])
+        for sub in active:
             if self._stopping:
                 return
             if sub.kind == ALERTS:

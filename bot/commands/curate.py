@@ -133,7 +133,9 @@ async def review(dispatcher: Dispatcher, command: Command, caller: Caller) -> Re
     who = author_of(caller)
     if action == "list":
         if not caller.can_curate:
-            return reply_for(Outcome(desk_refusal(caller.platform), error=True))
+            from bot.review import refusal_text
+
+            return reply_for(Outcome(refusal_text(caller.platform), error=True))
         return reply_for(desk.listing(extra.get("dossier")))
     if not isinstance(number, int):
         return Reply.failure(f"`review {action}` needs the proposal's number.", REVIEW_USAGE)
@@ -142,12 +144,6 @@ async def review(dispatcher: Dispatcher, command: Command, caller: Caller) -> Re
     else:
         outcome = desk.reject(number, who, extra.get("reason"), can_curate=caller.can_curate)
     return reply_for(outcome)
-
-
-def desk_refusal(platform: str) -> str:
-    from bot.review import _refusal
-
-    return _refusal(platform)
 
 
 def _number(text: str) -> int:
